@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from typing import Any
+
+from kaoping import policy
+from kaoping.policy import Perm
+
+
+def navigation(request: Any) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav": []}
+    items: list[tuple[str, str, str]] = [("core:home", "工作台", "house")]
+    if policy.has_perm(user, Perm.ORG_VIEW):
+        items.append(("organizations:tree", "党组织", "diagram-3"))
+        items.append(("organizations:people", "人员", "people"))
+    if policy.has_perm(user, Perm.USER_MANAGE) or policy.has_perm(user, Perm.ROLE_GRANT):
+        items.append(("accounts:users", "账号与角色", "person-gear"))
+    if policy.has_perm(user, Perm.AUDIT_VIEW):
+        items.append(("audit:log", "审计日志", "journal-text"))
+    return {
+        "nav": items,
+        "user_roles": sorted(r.label for r in policy.roles(user)),
+    }

@@ -1,0 +1,185 @@
+"""Every permission in Kaoping is decided here.
+
+Two questions, always asked together:
+
+1. *May this user do this kind of thing at all?* — ``has_perm(user, perm)``, from the user's
+   role grants. Django's ``is_superuser`` and ``is_staff`` flags are ignored: in the product
+   nobody bypasses the roles, and the three security roles stay separated (三员分立).
+2. *On which objects?* — the scope helpers (``org_scope``, ``visible_organizations`` ...) that
+   every view uses to fetch objects, so anything outside the user's subtree answers 404.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from kaoping.accounts.models import Role
+
+if TYPE_CHECKING:
+    from kaoping.organizations.models import Organization, Person
+
+
+class Perm(StrEnum):
+    ORG_VIEW = "org.view"  # read organizations and people in scope
+    ORG_MANAGE = "org.manage"  # create, edit, move, dissolve; people and posts; import
+    ORG_EXPORT = "org.export"
+    USER_MANAGE = "user.manage"  # accounts (系统管理员)
+    ROLE_GRANT = "role.grant"  # role grants and account locks (安全管理员)
+    AUDIT_VIEW = "audit.view"  # the audit log (审计管理员)
+    DIRECTORY_LOOKUP = "directory.lookup"  # pick people/organizations when managing accounts
+
+
+ROLE_PERMS: dict[Role, frozenset[Perm]] = {
+    Role.SYSTEM_ADMIN: frozenset({Perm.USER_MANAGE, Perm.DIRECTORY_LOOKUP}),
+    Role.SECURITY_ADMIN: frozenset({Perm.ROLE_GRANT, Perm.DIRECTORY_LOOKUP}),
+    Role.AUDIT_ADMIN: frozenset({Perm.AUDIT_VIEW}),
+    Role.ASSESSMENT_ADMIN: frozenset({Perm.ORG_VIEW, Perm.ORG_MANAGE, Perm.ORG_EXPORT}),
+    Role.LEADER: frozenset({Perm.ORG_VIEW, Perm.ORG_EXPORT}),
+    Role.SUBMITTER: frozenset({Perm.ORG_VIEW}),
+    Role.REVIEWER: frozenset({Perm.ORG_VIEW}),
+    Role.MEMBER: frozenset({Perm.ORG_VIEW}),
+}
+
+# Which roles' scopes count for a permission on objects (subtree of the grant's organization).
+SUBTREE_ROLES = frozenset({Role.ASSESSMENT_ADMIN, Role.LEADER})
+UNIT_ROLES = frozenset({Role.SUBMITTER, Role.REVIEWER})
+
+
+@dataclass
+class Access:
+    """What one user holds: roles, and for each role the organization paths it covers."""
+
+    roles: set[Role] = field(default_factory=set)
+    # role -> list of (path, subtree?) ; subtree=False means the organization itself only.
+    scopes: dict[Role, list[tuple[str, bool]]] = field(default_factory=dict)
+    own_org_path: str | None = None
+    person_id: int | None = None
+
+
+def access(user: Any) -> Access:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Access()
+    cached = getattr(user, "_kaoping_access", None)
+    if cached is not None:
+        return cached
+    acc = Access()
+    grants = user.grants.select_related("organization").all()
+    for grant in grants:
+        role = Role(grant.role)
+        acc.roles.add(role)
+        org = grant.organization
+        if org is not None:
+            acc.scopes.setdefault(role, []).append((org.path, role in SUBTREE_ROLES))
+    person = user.person if user.person_id else None
+    if person is not None:
+        acc.person_id = person.pk
+        if person.organization_id:
+            acc.own_org_path = person.organization.path
+            if Role.MEMBER in acc.roles:
+                acc.scopes.setdefault(Role.MEMBER, []).append((acc.own_org_path, False))
+    user._kaoping_access = acc
+    return acc
+
+
+def roles(user: Any) -> set[Role]:
+    return access(user).roles
+
+
+def has_perm(user: Any, perm: Perm) -> bool:
+    return any(perm in ROLE_PERMS[r] for r in access(user).roles)
+
+
+def has_role(user: Any, role: Role) -> bool:
+    return role in access(user).roles
+
+
+def _paths_for(user: Any, perm: Perm) -> list[tuple[str, bool]]:
+    acc = access(user)
+    out: list[tuple[str, bool]] = []
+    for role in acc.roles:
+        if perm in ROLE_PERMS[role]:
+            out.extend(acc.scopes.get(role, []))
+    return out
+
+
+def org_scope(user: Any, perm: Perm, *, prefix: str = "") -> Q:
+    """A Q over Organization (or over a model reaching it by ``prefix``) for ``perm``."""
+    paths = _paths_for(user, perm)
+    if not paths:
+        return Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
+    q = Q()
+    for path, subtree in paths:
+        lookup = f"{prefix}path__startswith" if subtree else f"{prefix}path"
+        q |= Q(**{lookup: path})
+    return q
+
+
+def visible_organizations(user: Any, perm: Perm = Perm.ORG_VIEW) -> QuerySet[Organization]:
+    from kaoping.organizations.models import Organization
+
+    if has_perm(user, Perm.DIRECTORY_LOOKUP) and perm in (Perm.ORG_VIEW, Perm.DIRECTORY_LOOKUP):
+        return Organization.objects.all()
+    if not has_perm(user, perm):
+        return Organization.objects.none()
+    return Organization.objects.filter(org_scope(user, perm))
+
+
+def visible_people(user: Any, perm: Perm = Perm.ORG_VIEW) -> QuerySet[Person]:
+    from kaoping.organizations.models import Person
+
+    if has_perm(user, Perm.DIRECTORY_LOOKUP) and perm in (Perm.ORG_VIEW, Perm.DIRECTORY_LOOKUP):
+        return Person.objects.all()
+    if not has_perm(user, perm):
+        return Person.objects.none()
+    acc = access(user)
+    q = org_scope(user, perm, prefix="organization__")
+    if perm == Perm.ORG_VIEW and acc.person_id is not None:
+        q |= Q(pk=acc.person_id)
+    return Person.objects.filter(q)
+
+
+def can_manage_org(user: Any, org: Organization) -> bool:
+    return has_perm(user, Perm.ORG_MANAGE) and any(
+        org.path.startswith(p) if sub else org.path == p
+        for p, sub in _paths_for(user, Perm.ORG_MANAGE)
+    )
+
+
+def can_manage_person(user: Any, person: Person) -> bool:
+    org = person.organization
+    if org is None:
+        # A person with no organization can be managed only by an unrestricted organizer
+        # (one whose grant covers a root organization).
+        return any(p.count("/") == 2 and sub for p, sub in _paths_for(user, Perm.ORG_MANAGE))
+    return can_manage_org(user, org)
+
+
+def get_org_for_user(user: Any, pk: Any) -> tuple[Organization, bool]:
+    """The organization if the user may see it (else 404), and whether they may change it."""
+    from kaoping.organizations.models import Organization
+
+    try:
+        org = visible_organizations(user).get(pk=pk)
+    except (ValueError, TypeError, Organization.DoesNotExist) as exc:
+        raise Http404 from exc
+    return org, can_manage_org(user, org)
+
+
+def get_person_for_user(user: Any, pk: Any) -> tuple[Person, bool]:
+    from kaoping.organizations.models import Person
+
+    try:
+        person = visible_people(user).select_related("organization").get(pk=pk)
+    except (ValueError, TypeError, Person.DoesNotExist) as exc:
+        raise Http404 from exc
+    return person, can_manage_person(user, person)
+
+
+def manageable_roots(user: Any) -> list[str]:
+    """Paths of the subtrees the user may manage (for imports and pickers)."""
+    return [p for p, sub in _paths_for(user, Perm.ORG_MANAGE) if sub]

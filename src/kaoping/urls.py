@@ -1,0 +1,12 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("kaoping.core.urls")),
+    path("accounts/", include("kaoping.accounts.urls")),
+    path("audit/", include("kaoping.audit.urls")),
+    path("orgs/", include("kaoping.organizations.urls")),
+    path("jobs/", include("kaoping.jobs.urls")),
+]
+
+handler403 = "kaoping.core.views.permission_denied"
+handler404 = "kaoping.core.views.page_not_found"
