@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class RequestContext:
-    ip: str | None = None
-
-
-current: ContextVar[RequestContext] = ContextVar("kaoping_request", default=RequestContext())
+# The client IP address of the request being handled (None outside requests).
+current_ip: ContextVar[str | None] = ContextVar("kaoping_request_ip", default=None)
 
 
 def client_ip(request) -> str | None:  # type: ignore[no-untyped-def]

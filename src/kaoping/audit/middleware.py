@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .context import RequestContext, client_ip, current
+from .context import client_ip, current_ip
 
 
 class RequestContextMiddleware:
@@ -8,8 +8,8 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):  # type: ignore[no-untyped-def]
-        token = current.set(RequestContext(ip=client_ip(request)))
+        token = current_ip.set(client_ip(request))
         try:
             return self.get_response(request)
         finally:
-            current.reset(token)
+            current_ip.reset(token)

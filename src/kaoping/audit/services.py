@@ -9,7 +9,7 @@ from typing import Any
 from django.db import models
 
 from .actions import Action
-from .context import current
+from .context import current_ip
 from .models import AuditEntry
 
 
@@ -64,7 +64,7 @@ def log_action(
     return AuditEntry.objects.create(
         actor_id=actor.pk if authenticated else None,
         actor_name=(actor.get_username() if authenticated else actor_name)[:150],
-        ip=ip or current.get().ip,
+        ip=ip or current_ip.get(),
         action=str(action),
         object_type=object_type,
         object_id=str(object_id),

@@ -104,6 +104,7 @@ def tree_rows(orgs: QuerySet[Organization]) -> list[dict[str, Any]]:
             "org": o,
             "indent": o.depth - base_depth,
             "direct": counts.get(o.pk, {}),
+            "direct_members": sum(counts.get(o.pk, {}).get(k, 0) for k in ("full", "probationary")),
             "members_total": subtree_members[o.path],
         }
         for o in org_list
