@@ -25,3 +25,5 @@ class Action(models.TextChoices):
     POST_END = "post.end", "离任"
     IMPORT = "data.import", "导入"
     EXPORT = "data.export", "导出"
+    USER_DISABLE = "user.disable", "停用账号"
+    USER_ENABLE = "user.enable", "启用账号"
