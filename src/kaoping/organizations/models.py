@@ -105,9 +105,7 @@ class Person(models.Model):
         on_delete=models.PROTECT,
         related_name="people",
     )
-    political_status = models.CharField(
-        "政治面貌", max_length=16, choices=PoliticalStatus.choices
-    )
+    political_status = models.CharField("政治面貌", max_length=16, choices=PoliticalStatus.choices)
     position = models.CharField("职务", max_length=100, blank=True)
     is_leading_cadre = models.BooleanField("领导干部", default=False)
     cadre_level = models.CharField(

@@ -113,7 +113,9 @@ def create_organization(*, actor: Any, audit: bool = True, **fields: Any) -> Org
     _set_path(org)
     org.save(update_fields=["path", "depth"])
     if audit:
-        log_action(Action.ORG_CREATE, actor=actor, obj=org, changes=diff({}, snapshot(org, ORG_FIELDS)))
+        log_action(
+            Action.ORG_CREATE, actor=actor, obj=org, changes=diff({}, snapshot(org, ORG_FIELDS))
+        )
     return org
 
 
@@ -209,7 +211,9 @@ def _clean_person(person: Person) -> None:
     if not person.is_leading_cadre:
         person.cadre_level = ""
     if person.organization_id and person.organization.status != OrgStatus.ACTIVE:
-        raise ValidationError({"organization": f"“{person.organization.name}”已撤销，不能再转入人员"})
+        raise ValidationError(
+            {"organization": f"“{person.organization.name}”已撤销，不能再转入人员"}
+        )
     person.pinyin_initials = initials(person.name)
 
 
@@ -223,7 +227,10 @@ def create_person(*, actor: Any, audit: bool = True, **fields: Any) -> Person:
     person.save()
     if audit:
         log_action(
-            Action.PERSON_CREATE, actor=actor, obj=person, changes=diff({}, snapshot(person, PERSON_FIELDS))
+            Action.PERSON_CREATE,
+            actor=actor,
+            obj=person,
+            changes=diff({}, snapshot(person, PERSON_FIELDS)),
         )
     return person
 
@@ -291,9 +298,7 @@ def end_post(*, actor: Any, post: Post, on: dt.date | None = None) -> Post:
         raise ValidationError({"ended_on": "离任日期不能早于任职日期"})
     post.ended_on = on
     post.save(update_fields=["ended_on"])
-    log_action(
-        Action.POST_END, actor=actor, obj=post, changes={"离任日期": [None, on.isoformat()]}
-    )
+    log_action(Action.POST_END, actor=actor, obj=post, changes={"离任日期": [None, on.isoformat()]})
     return post
 
 

@@ -5,92 +5,246 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Organization',
+            name="Organization",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, unique=True, verbose_name='组织编码')),
-                ('name', models.CharField(max_length=100, verbose_name='组织名称')),
-                ('org_type', models.CharField(choices=[('agency_committee', '机关党委'), ('committee', '党委'), ('general_branch', '党总支'), ('branch', '党支部'), ('temporary_branch', '临时党支部')], max_length=20, verbose_name='组织类型')),
-                ('path', models.CharField(db_index=True, default='', editable=False, max_length=255)),
-                ('depth', models.PositiveSmallIntegerField(default=0, editable=False)),
-                ('business_department', models.CharField(blank=True, max_length=100, verbose_name='服务的业务部门')),
-                ('founded_on', models.DateField(blank=True, null=True, verbose_name='成立日期')),
-                ('status', models.CharField(choices=[('active', '正常'), ('dissolved', '已撤销')], default='active', max_length=12, verbose_name='状态')),
-                ('dissolved_on', models.DateField(blank=True, null=True, verbose_name='撤销日期')),
-                ('sort_order', models.IntegerField(default=0, verbose_name='排序')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='备注')),
-                ('pinyin_initials', models.CharField(blank=True, db_index=True, editable=False, max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='organizations.organization', verbose_name='上级组织')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.CharField(max_length=32, unique=True, verbose_name="组织编码")),
+                ("name", models.CharField(max_length=100, verbose_name="组织名称")),
+                (
+                    "org_type",
+                    models.CharField(
+                        choices=[
+                            ("agency_committee", "机关党委"),
+                            ("committee", "党委"),
+                            ("general_branch", "党总支"),
+                            ("branch", "党支部"),
+                            ("temporary_branch", "临时党支部"),
+                        ],
+                        max_length=20,
+                        verbose_name="组织类型",
+                    ),
+                ),
+                (
+                    "path",
+                    models.CharField(db_index=True, default="", editable=False, max_length=255),
+                ),
+                ("depth", models.PositiveSmallIntegerField(default=0, editable=False)),
+                (
+                    "business_department",
+                    models.CharField(blank=True, max_length=100, verbose_name="服务的业务部门"),
+                ),
+                ("founded_on", models.DateField(blank=True, null=True, verbose_name="成立日期")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "正常"), ("dissolved", "已撤销")],
+                        default="active",
+                        max_length=12,
+                        verbose_name="状态",
+                    ),
+                ),
+                ("dissolved_on", models.DateField(blank=True, null=True, verbose_name="撤销日期")),
+                ("sort_order", models.IntegerField(default=0, verbose_name="排序")),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="备注")),
+                (
+                    "pinyin_initials",
+                    models.CharField(blank=True, db_index=True, editable=False, max_length=100),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="organizations.organization",
+                        verbose_name="上级组织",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '党组织',
-                'ordering': ['path'],
+                "verbose_name": "党组织",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='Person',
+            name="Person",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, verbose_name='姓名')),
-                ('staff_no', models.CharField(max_length=32, unique=True, verbose_name='工号')),
-                ('gender', models.CharField(blank=True, choices=[('M', '男'), ('F', '女')], max_length=1, verbose_name='性别')),
-                ('political_status', models.CharField(choices=[('full', '正式党员'), ('probationary', '预备党员'), ('masses', '群众')], max_length=16, verbose_name='政治面貌')),
-                ('position', models.CharField(blank=True, max_length=100, verbose_name='职务')),
-                ('is_leading_cadre', models.BooleanField(default=False, verbose_name='领导干部')),
-                ('cadre_level', models.CharField(blank=True, choices=[('', '—'), ('bureau', '厅局级'), ('division', '处级'), ('section', '科级')], default='', max_length=12, verbose_name='干部级别')),
-                ('business_department', models.CharField(blank=True, max_length=100, verbose_name='业务部门')),
-                ('phone', models.CharField(blank=True, max_length=20, verbose_name='手机号')),
-                ('is_active', models.BooleanField(default=True, verbose_name='在册')),
-                ('pinyin_initials', models.CharField(blank=True, db_index=True, editable=False, max_length=50)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('organization', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='people', to='organizations.organization', verbose_name='所在党组织')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, verbose_name="姓名")),
+                ("staff_no", models.CharField(max_length=32, unique=True, verbose_name="工号")),
+                (
+                    "gender",
+                    models.CharField(
+                        blank=True,
+                        choices=[("M", "男"), ("F", "女")],
+                        max_length=1,
+                        verbose_name="性别",
+                    ),
+                ),
+                (
+                    "political_status",
+                    models.CharField(
+                        choices=[
+                            ("full", "正式党员"),
+                            ("probationary", "预备党员"),
+                            ("masses", "群众"),
+                        ],
+                        max_length=16,
+                        verbose_name="政治面貌",
+                    ),
+                ),
+                ("position", models.CharField(blank=True, max_length=100, verbose_name="职务")),
+                ("is_leading_cadre", models.BooleanField(default=False, verbose_name="领导干部")),
+                (
+                    "cadre_level",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("", "—"),
+                            ("bureau", "厅局级"),
+                            ("division", "处级"),
+                            ("section", "科级"),
+                        ],
+                        default="",
+                        max_length=12,
+                        verbose_name="干部级别",
+                    ),
+                ),
+                (
+                    "business_department",
+                    models.CharField(blank=True, max_length=100, verbose_name="业务部门"),
+                ),
+                ("phone", models.CharField(blank=True, max_length=20, verbose_name="手机号")),
+                ("is_active", models.BooleanField(default=True, verbose_name="在册")),
+                (
+                    "pinyin_initials",
+                    models.CharField(blank=True, db_index=True, editable=False, max_length=50),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="people",
+                        to="organizations.organization",
+                        verbose_name="所在党组织",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '人员',
-                'ordering': ['staff_no'],
+                "verbose_name": "人员",
+                "ordering": ["staff_no"],
             },
         ),
         migrations.CreateModel(
-            name='Post',
+            name="Post",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(choices=[('secretary', '书记'), ('deputy_secretary', '副书记'), ('organization', '组织委员'), ('propaganda', '宣传委员'), ('discipline', '纪检委员'), ('youth', '青年委员'), ('women', '妇女委员'), ('member', '委员')], max_length=20, verbose_name='职务')),
-                ('started_on', models.DateField(blank=True, null=True, verbose_name='任职日期')),
-                ('ended_on', models.DateField(blank=True, null=True, verbose_name='离任日期')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='posts', to='organizations.organization', verbose_name='党组织')),
-                ('person', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='posts', to='organizations.person', verbose_name='任职人员')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "title",
+                    models.CharField(
+                        choices=[
+                            ("secretary", "书记"),
+                            ("deputy_secretary", "副书记"),
+                            ("organization", "组织委员"),
+                            ("propaganda", "宣传委员"),
+                            ("discipline", "纪检委员"),
+                            ("youth", "青年委员"),
+                            ("women", "妇女委员"),
+                            ("member", "委员"),
+                        ],
+                        max_length=20,
+                        verbose_name="职务",
+                    ),
+                ),
+                ("started_on", models.DateField(blank=True, null=True, verbose_name="任职日期")),
+                ("ended_on", models.DateField(blank=True, null=True, verbose_name="离任日期")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="posts",
+                        to="organizations.organization",
+                        verbose_name="党组织",
+                    ),
+                ),
+                (
+                    "person",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="posts",
+                        to="organizations.person",
+                        verbose_name="任职人员",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '党内职务',
-                'ordering': ['organization_id', 'title', 'started_on'],
+                "verbose_name": "党内职务",
+                "ordering": ["organization_id", "title", "started_on"],
             },
         ),
         migrations.AddConstraint(
-            model_name='organization',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('dissolved_on__isnull', True), ('status', 'active')), models.Q(('dissolved_on__isnull', False), ('status', 'dissolved')), _connector='OR'), name='org_dissolved_has_date'),
+            model_name="organization",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("dissolved_on__isnull", True), ("status", "active")),
+                    models.Q(("dissolved_on__isnull", False), ("status", "dissolved")),
+                    _connector="OR",
+                ),
+                name="org_dissolved_has_date",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='person',
-            constraint=models.CheckConstraint(condition=models.Q(('is_leading_cadre', True), ('cadre_level', ''), _connector='OR'), name='person_cadre_level_only_for_cadres'),
+            model_name="person",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("is_leading_cadre", True), ("cadre_level", ""), _connector="OR"
+                ),
+                name="person_cadre_level_only_for_cadres",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='post',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_on__isnull', True), ('title', 'secretary')), fields=('organization', 'title'), name='one_current_secretary_per_org'),
+            model_name="post",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_on__isnull", True), ("title", "secretary")),
+                fields=("organization", "title"),
+                name="one_current_secretary_per_org",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='post',
-            constraint=models.UniqueConstraint(condition=models.Q(('ended_on__isnull', True)), fields=('organization', 'person', 'title'), name='one_current_post_per_person_title'),
+            model_name="post",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_on__isnull", True)),
+                fields=("organization", "person", "title"),
+                name="one_current_post_per_person_title",
+            ),
         ),
     ]
