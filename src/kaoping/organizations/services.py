@@ -210,7 +210,13 @@ def _clean_person(person: Person) -> None:
     validate_phone(person.phone)
     if not person.is_leading_cadre:
         person.cadre_level = ""
-    if person.organization_id and person.organization.status != OrgStatus.ACTIVE:
+    if (
+        person.organization_id
+        and person.is_active
+        and not Organization.objects.filter(
+            pk=person.organization_id, status=OrgStatus.ACTIVE
+        ).exists()
+    ):
         raise ValidationError(
             {"organization": f"“{person.organization.name}”已撤销，不能再转入人员"}
         )
