@@ -1,0 +1,139 @@
+"""Rater scores: conversion to rates, standardization, aggregation within and across groups."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import EngineError
+from .model import BoolArray, FloatArray, IntArray, ScoreInputs
+from .rules import LeafParams
+from .settings import Settings
+from .tree import CompiledTree
+
+
+def score_rates(
+    scores: ScoreInputs, ct: CompiledTree, lp: LeafParams
+) -> tuple[IntArray, FloatArray]:
+    """Leaf number and rate in [0, 1] of each rater-score row (validated)."""
+    n_nodes = len(ct.tree.nodes)
+    ind = scores.indicator
+    if len(ind) and (ind.min() < 0 or ind.max() >= n_nodes):
+        raise EngineError("ScoreInputs.indicator out of range")
+    leaf = ct.leaf_of_node[ind]
+    kind = np.array(lp.kind, dtype=object)
+    is_rating = np.zeros(len(leaf), dtype=bool)
+    is_grade = np.zeros(len(leaf), dtype=bool)
+    if len(leaf):
+        ok = leaf >= 0
+        if not ok.all():
+            raise EngineError("ScoreInputs rows point at a non-leaf indicator")
+        is_rating = (kind == "rating")[leaf]
+        is_grade = (kind == "grade")[leaf]
+        if not (is_rating | is_grade).all():
+            raise EngineError("ScoreInputs rows point at an indicator without a rating/grade rule")
+    v = scores.value
+    full = lp.full[leaf]
+    if (is_rating & ~((v >= 0) & (v <= full))).any():
+        raise EngineError("a rating lies outside [0, max] of its indicator")
+    gi = np.where(is_grade, v, 0).astype(np.int64)
+    if (is_grade & ~((gi == v) & (gi >= 0) & (gi < lp.n_labels[leaf]))).any():
+        raise EngineError("a grade rating is not a valid grade index of its indicator")
+    rate = np.where(is_grade, lp.coef[leaf, gi] / full, v / full)
+    return leaf, rate
+
+
+def _dense_ids(ids: IntArray) -> tuple[IntArray, int]:
+    if not len(ids):
+        return ids, 0
+    lo, hi = int(ids.min()), int(ids.max())
+    if lo >= 0 and hi < 4 * len(ids) + 1024:
+        return ids, hi + 1
+    uniq, inv = np.unique(ids, return_inverse=True)
+    return inv.astype(np.int64), len(uniq)
+
+
+def standardize(rate: FloatArray, rater: IntArray, group: IntArray, n_groups: int) -> FloatArray:
+    """Per-rater z-scores mapped back onto the rater group's pooled mean and spread.
+
+    Raters with fewer than two ratings or no spread keep their raw rates; results are clipped
+    to [0, 1].
+    """
+    rid, n_r = _dense_ids(rater)
+    cnt = np.bincount(rid, minlength=n_r).astype(np.float64)
+    s1 = np.bincount(rid, rate, n_r)
+    s2 = np.bincount(rid, rate * rate, n_r)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_r = s1 / cnt
+        sd_r = np.sqrt(np.maximum(s2 / cnt - mean_r**2, 0.0))
+    g_cnt = np.bincount(group, minlength=n_groups).astype(np.float64)
+    g1 = np.bincount(group, rate, n_groups)
+    g2 = np.bincount(group, rate * rate, n_groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        mean_g = g1 / g_cnt
+        sd_g = np.sqrt(np.maximum(g2 / g_cnt - mean_g**2, 0.0))
+    ok = (cnt >= 2) & (sd_r > 1e-12)
+    okr = ok[rid]
+    z = np.where(okr, (rate - mean_r[rid]) / np.where(ok, sd_r, 1.0)[rid], 0.0)
+    out = np.where(okr, mean_g[group] + sd_g[group] * z, rate)
+    return np.clip(out, 0.0, 1.0)
+
+
+def aggregate(
+    t: IntArray,
+    leaf: IntArray,
+    group: IntArray,
+    rate: FloatArray,
+    shape: tuple[int, int, int],
+    settings: Settings,
+) -> tuple[FloatArray, IntArray]:
+    """Within-group aggregate (mean, median or trimmed mean) per (target, leaf, group).
+
+    Returns ``(value, count)`` of shape ``shape``; value is NaN where there are no ratings.
+    """
+    n_t, n_l, n_g = shape
+    size = n_t * n_l * n_g
+    key = (t * n_l + leaf) * n_g + group
+    cnt = np.bincount(key, minlength=size)
+    method = settings.within_group
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if method == "median":
+            order = np.lexsort((rate, key))
+            vs = rate[order]
+            start = np.concatenate(([0], np.cumsum(cnt)[:-1]))
+            has = cnt > 0
+            lo = np.where(has, start + (cnt - 1) // 2, 0)
+            hi = np.where(has, start + cnt // 2, 0)
+            value = np.where(has, (vs[lo] + vs[hi]) / 2 if len(vs) else 0.0, np.nan)
+        else:
+            total = np.bincount(key, rate, size)
+            value = total / cnt
+            if method == "trimmed_mean":
+                mx = np.full(size, -np.inf)
+                mn = np.full(size, np.inf)
+                np.maximum.at(mx, key, rate)
+                np.minimum.at(mn, key, rate)
+                trim = cnt >= settings.trim_min_count
+                value = np.where(trim, (total - mx - mn) / (cnt - 2), value)
+    return value.reshape(shape), cnt.reshape(shape)
+
+
+def combine_groups(
+    gv: FloatArray, gn: IntArray, gw: FloatArray, gmin: IntArray, policy: IntArray
+) -> tuple[FloatArray, BoolArray, FloatArray, BoolArray, BoolArray]:
+    """Combine group values (T, L, G) with group weights (L, G) under each leaf's policy.
+
+    Returns (rate (T, L), available (T, L), effective group weights (T, L, G),
+    too_few (T, L, G), incomplete (T, L)).
+    """
+    weighted = gw > 0
+    valid = (gn >= gmin) & (gn > 0) & weighted
+    too_few = weighted & (gn > 0) & (gn < gmin)
+    renorm = policy == 0
+    num_w = gw * valid
+    den = np.where(renorm[None, :], num_w.sum(axis=-1), gw.sum(axis=-1)[None, :])
+    den_safe = np.where(den > 0, den, 1.0)
+    omega = np.where(den[..., None] > 0, num_w / den_safe[..., None], 0.0)
+    rate = (omega * np.where(valid, gv, 0.0)).sum(axis=-1)
+    avail = valid.any(axis=-1)
+    incomplete = (policy == 2)[None, :] & (weighted & ~valid).any(axis=-1)
+    return rate, avail, omega, too_few, incomplete
