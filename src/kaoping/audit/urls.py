@@ -5,4 +5,6 @@ from . import views
 app_name = "audit"
 urlpatterns = [
     path("", views.audit_log, name="log"),
+    path("export/", views.audit_export, name="export"),
+    path("<int:pk>/", views.audit_detail, name="detail"),
 ]
