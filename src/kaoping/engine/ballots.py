@@ -25,7 +25,7 @@ def ballot_counts(ballots: BallotInputs, shape: tuple[int, int, int, int]) -> Fl
     if len(ballots.count) and (ballots.count < 0).any():
         raise EngineError("BallotInputs.count must be >= 0")
     key = ((ballots.target * n_q + ballots.question) * n_g + ballots.group) * n_k + ballots.grade
-    c = np.bincount(key, ballots.count, n_t * n_q * n_g * n_k)
+    c: FloatArray = np.bincount(key, ballots.count, n_t * n_q * n_g * n_k).astype(np.float64)
     return c.reshape(shape)
 
 

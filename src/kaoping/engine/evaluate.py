@@ -214,9 +214,9 @@ def evaluate(
         ],
         dtype=np.float64,
     )
-    occ_counts = np.bincount(oc.target * len(items) + oc.item, oc.count, n_t * len(items)).reshape(
-        n_t, len(items)
-    )
+    occ_key = oc.target * len(items) + oc.item
+    occ_counts: FloatArray = np.bincount(occ_key, oc.count, n_t * len(items)).astype(np.float64)
+    occ_counts = occ_counts.reshape(n_t, len(items))
     ocols = np.flatnonzero(np.isin(kinds, OCCURRENCE_KINDS))
     if len(ocols):
         amount = np.zeros((n_t, n_l))
@@ -306,7 +306,7 @@ def evaluate(
         total = rounded_total
 
     incomplete = inc_leaf.any(axis=1) | inc_node
-    too_few_ballots = too_few.reshape(n_t, -1).any(axis=1)
+    too_few_ballots = np.asarray(too_few.reshape(n_t, -1).any(axis=1), dtype=bool)
     eligible = ~incomplete | settings.rank_incomplete
     grade = assign_grades(
         total,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -11,7 +11,10 @@ from .model import BoolArray, FloatArray, IntArray
 
 
 def _key(scores: FloatArray, decimals: int) -> FloatArray:
-    return np.round(np.asarray(scores, dtype=np.float64), decimals)
+    out: FloatArray = np.asarray(
+        np.round(np.asarray(scores, dtype=np.float64), decimals), np.float64
+    )
+    return out
 
 
 def competition_rank(
@@ -51,12 +54,13 @@ def group_rank(
 
 
 def threshold_grades(
-    totals: FloatArray, thresholds: Sequence[float], decimals: int = 6
+    totals: FloatArray, thresholds: Sequence[float] | FloatArray, decimals: int = 6
 ) -> IntArray:
     """Grade index by thresholds (descending minimums; the last grade takes the rest)."""
     s = _key(totals, decimals)
     th = np.asarray(thresholds, dtype=np.float64)
-    return (s[:, None] < th[None, :]).sum(axis=1).astype(np.int64)
+    out: IntArray = (s[:, None] < th[None, :]).sum(axis=1).astype(np.int64)
+    return out
 
 
 def assign_grades(
@@ -84,7 +88,12 @@ def assign_grades(
     m = np.ones(n, dtype=bool) if mask is None else np.asarray(mask, dtype=bool)
     grade = threshold_grades(s, thresholds, decimals)
     n_graded = int(m.sum())
-    rnd = {"floor": math.floor, "round": round, "ceil": math.ceil}[quota_rounding]
+    rounders: dict[str, Callable[[float], int]] = {
+        "floor": math.floor,
+        "round": round,
+        "ceil": math.ceil,
+    }
+    rnd = rounders[quota_rounding]
     for k, label in enumerate(labels[:-1]):
         share = (quotas or {}).get(label)
         if share is None:

@@ -314,8 +314,8 @@ def _inputs(data: Any, tree: IndicatorTree, targets: Targets) -> Inputs:
     n_idx = tree.node_index()
     g_idx = tree.group_index()
     q_idx = tree.question_index()
-    kinds = {n.code: (n.rule.kind if n.rule else None) for n in tree.nodes}
-    rules = {n.code: n.rule for n in tree.nodes}
+    kinds = [n.rule.kind if n.rule else None for n in tree.nodes]
+    rules = [n.rule for n in tree.nodes]
     inputs = Inputs()
 
     rows = _list(d.get("ratings", []), "$.inputs.ratings")
@@ -326,8 +326,8 @@ def _inputs(data: Any, tree: IndicatorTree, targets: Targets) -> Inputs:
         row = _obj(row, p)
         _keys(row, {"target", "indicator", "group", "rater", "value"}, p)
         tt.append(_lookup(t_idx, row.get("target"), f"{p}.target", "target"))
-        ind = row.get("indicator")
-        ii.append(_lookup(n_idx, ind, f"{p}.indicator", "indicator"))
+        ind = _lookup(n_idx, row.get("indicator"), f"{p}.indicator", "indicator")
+        ii.append(ind)
         if kinds[ind] not in RATER_KINDS:
             raise PackageError(
                 f"{p}.indicator", "does not take rater scores (rule kind rating/grade)"
@@ -362,9 +362,8 @@ def _inputs(data: Any, tree: IndicatorTree, targets: Targets) -> Inputs:
         row = _obj(row, p)
         _keys(row, {"target", "indicator", "value"}, p)
         t = _lookup(t_idx, row.get("target"), f"{p}.target", "target")
-        ind = row.get("indicator")
-        i = _lookup(n_idx, ind, f"{p}.indicator", "indicator")
-        if kinds[ind] not in VALUE_KINDS:
+        i = _lookup(n_idx, row.get("indicator"), f"{p}.indicator", "indicator")
+        if kinds[i] not in VALUE_KINDS:
             raise PackageError(f"{p}.indicator", "does not take quantitative values")
         if (t, i) in seen:
             raise PackageError(p, "a second value for the same target and indicator")
@@ -384,13 +383,13 @@ def _inputs(data: Any, tree: IndicatorTree, targets: Targets) -> Inputs:
         row = _obj(row, p)
         _keys(row, {"target", "indicator", "item", "count"}, p)
         tt.append(_lookup(t_idx, row.get("target"), f"{p}.target", "target"))
-        ind = row.get("indicator")
-        _lookup(n_idx, ind, f"{p}.indicator", "indicator")
-        if kinds[ind] not in OCCURRENCE_KINDS:
+        ind_i = _lookup(n_idx, row.get("indicator"), f"{p}.indicator", "indicator")
+        ind_code = tree.nodes[ind_i].code
+        if kinds[ind_i] not in OCCURRENCE_KINDS:
             raise PackageError(f"{p}.indicator", "does not take occurrences")
-        key = (ind, row.get("item"))
+        key = (ind_code, row.get("item"))
         if key not in item_idx:
-            raise PackageError(f"{p}.item", f"unknown item {row.get('item')!r} of {ind}")
+            raise PackageError(f"{p}.item", f"unknown item {row.get('item')!r} of {ind_code}")
         ii.append(item_idx[key])
         c = _num(row.get("count", 1), f"{p}.count")
         if c < 0:
@@ -434,8 +433,7 @@ def _inputs(data: Any, tree: IndicatorTree, targets: Targets) -> Inputs:
         row = _obj(row, p)
         _keys(row, {"target", "indicator", "note"}, p)
         tt.append(_lookup(t_idx, row.get("target"), f"{p}.target", "target"))
-        ind = row.get("indicator")
-        i = _lookup(n_idx, ind, f"{p}.indicator", "indicator")
+        i = _lookup(n_idx, row.get("indicator"), f"{p}.indicator", "indicator")
         if tree.nodes[i].veto is None:
             raise PackageError(f"{p}.indicator", "has no veto configuration")
         ii.append(i)

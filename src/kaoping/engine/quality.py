@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
+from scipy import stats  # type: ignore[import-untyped,unused-ignore]
 
 from .errors import EngineError
 from .model import FloatArray

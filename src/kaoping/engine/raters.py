@@ -136,4 +136,10 @@ def combine_groups(
     rate = (omega * np.where(valid, gv, 0.0)).sum(axis=-1)
     avail = valid.any(axis=-1)
     incomplete = (policy == 2)[None, :] & (weighted & ~valid).any(axis=-1)
-    return rate, avail, omega, too_few, incomplete
+    return (
+        np.asarray(rate, dtype=np.float64),
+        np.asarray(avail, dtype=bool),
+        np.asarray(omega, dtype=np.float64),
+        np.asarray(too_few, dtype=bool),
+        np.asarray(incomplete, dtype=bool),
+    )

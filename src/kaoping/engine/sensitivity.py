@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def _ranks(x: FloatArray) -> FloatArray:
     """Average ranks along the last axis (vectorized over leading axes)."""
-    from scipy.stats import rankdata
+    from scipy.stats import rankdata  # type: ignore[import-untyped,unused-ignore]
 
     out: FloatArray = rankdata(x, axis=-1)
     return out

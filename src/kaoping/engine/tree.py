@@ -226,13 +226,11 @@ def compile_tree(tree: IndicatorTree, settings: Settings) -> CompiledTree:
     parent[1:] = [0 if parent_idx[i] < 0 else int(pos_of_node[parent_idx[i]]) for i in order[1:]]
     depth = np.array([depth_of[i] for i in order], dtype=np.int64)
     is_leaf = np.array([False] + [leaf[i] for i in order[1:]])
-    is_extra = np.array(
-        [False]
-        + [
-            nodes[i].rule is not None and nodes[i].rule.kind in EXTRA_KINDS  # type: ignore[union-attr]
-            for i in order[1:]
-        ]
-    )
+    extra_flags = [False]
+    for i in order[1:]:
+        rule = nodes[i].rule
+        extra_flags.append(rule is not None and rule.kind in EXTRA_KINDS)
+    is_extra = np.array(extra_flags, dtype=bool)
     weight = np.array([1.0] + [float(nodes[i].weight) for i in order[1:]])
     weight[is_extra] = 0.0
     policy = np.array(
@@ -259,7 +257,7 @@ def compile_tree(tree: IndicatorTree, settings: Settings) -> CompiledTree:
         weight[0] = 1.0
     else:
         points[0] = settings.scale
-        for start, end, pars, cut in levels:
+        for start, end, _pars, cut in levels:
             w = weight[start:end] * ~is_extra[start:end]
             tot = np.add.reduceat(w, cut)
             counts = np.diff(np.r_[cut, end - start])
@@ -277,19 +275,19 @@ def compile_tree(tree: IndicatorTree, settings: Settings) -> CompiledTree:
     leaf_of_node = np.full(len(nodes), -1, dtype=np.int64)
     leaf_of_node[node_of_pos[leaf_pos]] = np.arange(len(leaf_pos))
     gw = np.zeros((len(leaf_pos), g_count))
-    for li, pos in enumerate(leaf_pos):
-        n = nodes[int(node_of_pos[pos])]
+    for li, lpos in enumerate(leaf_pos.tolist()):
+        n = nodes[int(node_of_pos[lpos])]
         rw = n.rater_weights if n.rater_weights is not None else tree.default_rater_weights
         for g, w in rw.items():
             gw[li, groups[g]] = w
-    for li, pos in enumerate(leaf_pos):
-        n = nodes[int(node_of_pos[pos])]
+    for li, lpos in enumerate(leaf_pos.tolist()):
+        n = nodes[int(node_of_pos[lpos])]
         if (
             n.rule is not None
             and n.rule.kind in ("rating", "grade", "ballot")
             and gw[li].sum() <= 0
         ):
-            i = int(node_of_pos[pos])
+            i = int(node_of_pos[lpos])
             raise PackageError(
                 f"$.indicators[{i}].rater_weights", "needs a positive weight for some group"
             )
