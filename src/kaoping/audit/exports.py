@@ -54,8 +54,7 @@ def export_log(*, actor: Any, filters: AuditFilter) -> tuple[IO[bytes], int]:
     ws.append(header)
     count = 0
     for row in export_rows(qs):
-        row[0] = _date_cell(ws, row[0])
-        ws.append([c if isinstance(c, WriteOnlyCell) else _cell(ws, c) for c in row])
+        ws.append([_date_cell(ws, row[0]), *(_cell(ws, value) for value in row[1:])])
         count += 1
     out = tempfile.TemporaryFile()  # noqa: SIM115 -- handed to the response, which closes it
     try:
