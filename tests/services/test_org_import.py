@@ -166,13 +166,28 @@ def test_reimport_updates_by_code_and_staff_number(tree):
 
 
 def test_moving_an_organization_repaths_its_subtree(tree):
-    tree["a"].org_type  # noqa: B018
-    orgs = [["ZZ1", "第一党总支", "党总支", "JG", "", "", "", "", "", ""],
-            ["ZB11", "办公室党支部", "党支部", "ZZ2", "", "", "", "", "", ""]]  # fmt: skip
+    orgs = [
+        ["ZZ1", "第一党总支", "党总支", "DW", "", "", "", "", "", ""],  # moved under a new 党委
+        ["DW", "直属党委", "党委", "JG", "", "", "", "", "", ""],
+    ]
     report = run(make_xlsx(orgs))
-    assert report.ok and report.counts["orgs"]["updated"] == 1
-    a1 = Organization.objects.get(code="ZB11")
-    assert a1.parent == tree["b"] and a1.path == f"{tree['b'].path}{a1.pk}/"
+    assert report.ok, report.errors
+    assert report.counts["orgs"] == {"created": 1, "updated": 1, "unchanged": 0}
+    dw = Organization.objects.get(code="DW")
+    a, a1 = (Organization.objects.get(code=c) for c in ("ZZ1", "ZB11"))
+    assert a.parent == dw and a.path == f"{tree['root'].path}{dw.pk}/{a.pk}/" and a.depth == 2
+    assert a1.path == f"{a.path}{a1.pk}/" and a1.depth == 3
+
+
+def test_title_rows_above_the_header_are_skipped(tree):
+    buf = make_xlsx(
+        None,
+        [PERSON_HEADER, person("S1", "张三", "ZB11")],
+        person_header=["2024 年机关党员名册"],
+    )
+    report = run(buf)
+    assert report.ok, report.errors
+    assert Person.objects.filter(staff_no="S1").exists()
 
 
 def test_export_then_import_changes_nothing(tree, organizer):
@@ -302,3 +317,16 @@ def test_dry_run_writes_nothing(tree):
     report = run(make_xlsx(None, [person("S1", "张三", "ZB11")]), dry_run=True)
     assert report.ok and not report.written and report.counts["people"]["created"] == 1
     assert not Person.objects.filter(staff_no="S1").exists()
+
+
+def test_sub_organizer_round_trip_of_own_export(tree, sub_organizer):
+    PersonFactory(staff_no="A1", organization=tree["a1"])
+    buf = io.BytesIO()
+    export_workbook(actor=sub_organizer, target=buf)
+    buf.seek(0)
+    report = run(buf, actor=sub_organizer)
+    assert report.ok, report.errors
+    assert report.counts == {
+        "orgs": {"created": 0, "updated": 0, "unchanged": 3},
+        "people": {"created": 0, "updated": 0, "unchanged": 1},
+    }

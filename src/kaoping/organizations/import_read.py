@@ -16,6 +16,8 @@ from kaoping.jobs.registry import Progress
 from . import workbook as wbk
 from .services import CODE_RE, PHONE_RE
 
+TITLE_ROWS = 10  # rows above the header that hold no known column name are skipped
+
 
 class WorkbookError(Exception):
     """The file as a whole cannot be used (too large, not .xlsx, corrupt, no known sheet)."""
@@ -107,6 +109,9 @@ def _read_sheet(spec: wbk.Sheet, ws: Any, errors: list[RowError], progress: Prog
         if not any(v not in (None, "") for v in values):
             continue
         if not header_seen:
+            known = any(wbk.normalize_header(v) in aliases for v in values)
+            if not known and number < TITLE_ROWS:
+                continue  # a title row above the header (e.g. "2024 年党员名册")
             header_seen = True
             for i, raw in enumerate(values):
                 key = aliases.get(wbk.normalize_header(raw))

@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kaoping import policy
@@ -94,7 +94,14 @@ def import_workbook(
     report.secretaries = len(plan.secretaries)
     if errors or dry_run:
         return report
-    _write(plan, actor=actor, filename=filename, report=report, progress=progress)
+    try:
+        _write(plan, actor=actor, filename=filename, report=report, progress=progress)
+    except IntegrityError:
+        # Someone changed the register between the check and the write (same code or staff
+        # number created meanwhile): nothing was written; checking again will show why.
+        message = "导入期间数据被他人修改，未写入任何数据，请重新导入"
+        report.errors, report.error_total = [RowError("", 0, "", message)], 1
+        return report
     report.written = True
     return report
 

@@ -29,7 +29,7 @@ class _Bar:
             self.close()
             self.stage = stage
             self.bar = tqdm(total=total or None, desc=stage, unit="行", file=self.stream,
-                            dynamic_ncols=True, leave=False)  # fmt: skip
+                            dynamic_ncols=True, leave=False, disable=None)  # fmt: skip
         assert self.bar is not None
         self.bar.update(done - self.bar.n)
 
