@@ -2,6 +2,7 @@ import datetime as dt
 import io
 
 import pytest
+from openpyxl import load_workbook
 
 from kaoping.audit.actions import Action
 from kaoping.audit.models import AuditEntry
@@ -330,3 +331,15 @@ def test_sub_organizer_round_trip_of_own_export(tree, sub_organizer):
         "orgs": {"created": 0, "updated": 0, "unchanged": 3},
         "people": {"created": 0, "updated": 0, "unchanged": 1},
     }
+
+
+def test_export_never_writes_formulas(tree, organizer):
+    PersonFactory(staff_no="F1", name='=HYPERLINK("http://x")', organization=tree["a1"])
+    buf = io.BytesIO()
+    export_workbook(actor=organizer, target=buf)
+    ws = load_workbook(io.BytesIO(buf.getvalue()))[PS]
+    cell = ws["B2"]
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
+    buf.seek(0)
+    report = run(buf, actor=organizer)
+    assert report.ok and report.counts["people"]["unchanged"] == 1

@@ -246,8 +246,15 @@ def add_data_sheet(wb: Workbook, sheet: Sheet, rows: Iterable[list[Any]], *, max
         header.append(cell)
     ws.append(header)
     for row in rows:
-        ws.append(row)
+        ws.append([_as_text(ws, v) if isinstance(v, str) and v[:1] == "=" else v for v in row])
     return ws
+
+
+def _as_text(ws: Any, value: str) -> Any:
+    """A cell that stays text: a stored name like ``=HYPERLINK(…)`` must never become a formula."""
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 def add_help_sheet(wb: Workbook) -> None:
