@@ -97,7 +97,7 @@ class Explainer:
             out.append(d)
         rnd = ctx["rounding"][li]
         if rnd != 0.0:
-            out.append({"group": "rounding", "contribution": ctx["mult"][pos] * rnd})
+            out.append({"code": "rounding", "contribution": ctx["mult"][pos] * rnd})
         return out
 
     def _node(self, t: int, pos: int, ctx: dict[str, Any]) -> dict[str, Any]:
@@ -128,8 +128,10 @@ class Explainer:
         if self.kinds[li] in ("rating", "grade", "ballot"):
             d["children"] = self._groups(t, pos, li, ctx)
         elif ctx["rounding"][li] != 0.0:
+            rounding = ctx["mult"][pos] * ctx["rounding"][li]
             d["children"] = [
-                {"group": "rounding", "contribution": ctx["mult"][pos] * ctx["rounding"][li]}
+                {"code": "unrounded", "contribution": ctx["contrib"][pos] - rounding},
+                {"code": "rounding", "contribution": rounding},
             ]
         return d
 
