@@ -61,3 +61,15 @@ def test_cli_export_as_user_is_scoped(tree, sub_organizer, tmp_path, capsys):
     PersonFactory(staff_no="A1", organization=tree["a1"])
     call_command("org", "export", str(tmp_path / "x.xlsx"), "--as", "suborg")
     assert "党组织 3 个、人员 1 人" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_org_init_creates_the_top_level_committee_once():
+    from kaoping.organizations.models import Organization
+
+    call_command("org", "init", "JG", "某某机关党委")
+    root = Organization.objects.get(code="JG")
+    assert root.parent_id is None and root.org_type == "agency_committee"
+    assert root.path == f"/{root.pk}/"
+    with pytest.raises(CommandError, match="组织编码“JG”已存在"):
+        call_command("org", "init", "JG", "重复")

@@ -63,7 +63,7 @@ def log_action(
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     return AuditEntry.objects.create(
         actor_id=actor.pk if authenticated else None,
-        actor_name=(actor.get_username() if authenticated else actor_name)[:150],
+        actor_name=(actor.get_username() if authenticated else actor_name or "系统")[:150],
         ip=ip or current_ip.get(),
         action=str(action),
         object_type=object_type,

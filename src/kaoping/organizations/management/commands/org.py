@@ -1,4 +1,5 @@
-"""``kaoping org import FILE.xlsx`` and ``kaoping org export FILE.xlsx``, with a progress bar."""
+"""``kaoping org init CODE NAME``, ``kaoping org import FILE.xlsx`` and ``kaoping org export FILE.xlsx``
+(with a progress bar)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import unicodedata
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -14,6 +16,8 @@ from kaoping import policy
 from kaoping.jobs.registry import Progress
 from kaoping.organizations.exporting import export_workbook
 from kaoping.organizations.importing import import_workbook
+from kaoping.organizations.models import OrgType
+from kaoping.organizations.services import create_organization
 
 SHEETS = (("orgs", "党组织"), ("people", "人员"))
 
@@ -61,6 +65,10 @@ class Command(BaseCommand):
         imp.add_argument("file", help=".xlsx 文件")
         imp.add_argument("--dry-run", action="store_true", help="只检查，不写入")
         imp.add_argument("--as", dest="username", help="以该账号的身份与权限范围导入")
+        init = sub.add_parser("init", help="安装后建立最高层级的机关党委（一次）")
+        init.add_argument("code", help="组织编码，如 JG")
+        init.add_argument("name", help="组织名称，如 某某机关党委")
+        init.add_argument("--business-department", default="", help="服务的业务部门")
         exp = sub.add_parser("export", help="导出到 Excel（可再导入）")
         exp.add_argument("file", help="要写入的 .xlsx 文件")
         exp.add_argument("--as", dest="username", help="以该账号的身份与权限范围导出")
@@ -80,12 +88,28 @@ class Command(BaseCommand):
         bar = _Bar(sys.stderr)
         progress = Progress(bar, every=500)
         try:
-            if options["action"] == "import":
+            if options["action"] == "init":
+                self._init(options)
+            elif options["action"] == "import":
                 self._import(options, progress)
             else:
                 self._export(options, progress)
         finally:
             bar.close()
+
+    def _init(self, options: dict[str, Any]) -> None:
+        try:
+            org = create_organization(
+                actor=None,
+                code=options["code"],
+                name=options["name"],
+                org_type=OrgType.AGENCY_COMMITTEE,
+                parent=None,
+                business_department=options["business_department"],
+            )
+        except ValidationError as exc:
+            raise CommandError("；".join(exc.messages)) from exc
+        self.stdout.write(self.style.SUCCESS(f"已建立“{org.name}”（{org.code}）"))
 
     def _import(self, options: dict[str, Any], progress: Progress) -> None:
         actor = self._actor(options["username"], policy.Perm.ORG_MANAGE)
