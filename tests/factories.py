@@ -26,8 +26,12 @@ class OrganizationFactory(factory.django.DjangoModelFactory):
 def make_tree() -> dict[str, Organization]:
     """机关党委 → two 党总支 → two 党支部 each."""
     root = OrganizationFactory(code="JG", name="机关党委", org_type=OrgType.AGENCY_COMMITTEE)
-    a = OrganizationFactory(code="ZZ1", name="第一党总支", org_type=OrgType.GENERAL_BRANCH, parent=root)
-    b = OrganizationFactory(code="ZZ2", name="第二党总支", org_type=OrgType.GENERAL_BRANCH, parent=root)
+    a = OrganizationFactory(
+        code="ZZ1", name="第一党总支", org_type=OrgType.GENERAL_BRANCH, parent=root
+    )
+    b = OrganizationFactory(
+        code="ZZ2", name="第二党总支", org_type=OrgType.GENERAL_BRANCH, parent=root
+    )
     return {
         "root": root,
         "a": a,

@@ -40,9 +40,7 @@ if not SECRET_KEY:
     if DEBUG or _env_bool("KAOPING_TESTING"):
         SECRET_KEY = "insecure-development-key-only-for-debug-and-tests"
     else:
-        raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is off (see docs/deploy.md)."
-        )
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (see docs/deploy.md).")
 
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 if DEBUG or _env_bool("KAOPING_TESTING"):
