@@ -1,10 +1,12 @@
 """Demo data: a fictional provincial agency (某省某厅) with its party organizations and people.
 
 ``build_demo()`` fills an empty database, deterministically (one seeded ``random.Random``, fixed
-dates, fixed creation order), in one transaction. It runs ``STEPS`` in order; a later capability
-extends the demo by appending a step (``register_step``) that reads what the earlier steps left
-in the ``DemoContext`` (organizations by code, people, departments, accounts) and adds its own
-counts to the summary.
+dates, fixed creation order), in one transaction. It runs ``STEPS`` in order. A later capability
+extends the demo with a step: a function decorated with ``@register_step("标签")``, either here or
+in a ``demo.py`` module of its own app (found like admin modules, in ``INSTALLED_APPS`` order).
+A step reads what earlier steps left in the ``DemoContext`` (organizations by code, people,
+department heads, accounts), draws randomness only from ``ctx.rng``, uses fixed dates
+(``REFERENCE_DATE``), and adds its own counts to ``ctx.summary.counts``.
 
 The data contains a few deliberate, realistic problems so that the register's warnings show:
 档案馆党支部 has only 2 正式党员, 信访处党支部 has 7 or more 正式党员 and no 支部委员, 规划处党支部
@@ -26,6 +28,7 @@ from typing import Any
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.utils.module_loading import autodiscover_modules
 
 from kaoping.accounts.models import Role, RoleGrant, User
 from kaoping.audit.actions import Action
@@ -293,6 +296,12 @@ def register_step(label: str, *, before: str | None = None) -> Callable[[Step], 
         return func
 
     return decorate
+
+
+def steps() -> list[tuple[str, Step]]:
+    """Every registered step, after importing the ``demo`` module of each installed app."""
+    autodiscover_modules("demo")
+    return STEPS
 
 
 # --------------------------------------------------------------------------------------------
@@ -770,9 +779,10 @@ def existing_data() -> str | None:
     n_people = Person.objects.count()
     if n_people:
         return f"数据库中已有 {n_people} 名人员"
-    taken = list(
+    present = set(
         User.objects.filter(username__in=DEMO_USERNAMES).values_list("username", flat=True)
     )
+    taken = [u for u in DEMO_USERNAMES if u in present]
     if taken:
         return f"数据库中已有账号 {', '.join(taken)}"
     return None
@@ -790,9 +800,10 @@ def build_demo(*, progress: Callable[[int, int, str], None] | None = None) -> De
         reason = existing_data()
         if reason:
             raise DemoError(reason)
-        for i, (label, step) in enumerate(STEPS):
+        all_steps = steps()
+        for i, (label, step) in enumerate(all_steps):
             if progress:
-                progress(i, len(STEPS), label)
+                progress(i, len(all_steps), label)
             step(ctx)
         log_action(
             Action.IMPORT,
@@ -802,7 +813,7 @@ def build_demo(*, progress: Callable[[int, int, str], None] | None = None) -> De
             data={"source": "demo", "seed": SEED, "counts": dict(summary.counts)},
         )
     if progress:
-        progress(len(STEPS), len(STEPS), "完成")
+        progress(len(all_steps), len(all_steps), "完成")
     summary.logins = demo_logins()
     summary.seconds = time.monotonic() - started
     return summary

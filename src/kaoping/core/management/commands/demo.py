@@ -10,12 +10,12 @@ from tqdm import tqdm
 
 from kaoping.core.demo import (
     DEMO_PASSWORD,
-    STEPS,
     DemoError,
     DemoLogin,
     build_demo,
     demo_logins,
     existing_data,
+    steps,
 )
 
 
@@ -56,7 +56,12 @@ class Command(BaseCommand):
         reason = existing_data()  # checked again inside the build's transaction
         if reason:
             raise self.refusal(reason)
-        with tqdm(total=len(STEPS), desc="生成演示数据", unit="步", disable=verbosity < 1) as bar:
+        with tqdm(
+            total=len(steps()),
+            desc="生成演示数据",
+            unit="步",
+            disable=None if verbosity >= 1 else True,
+        ) as bar:
 
             def progress(done: int, total: int, label: str) -> None:
                 bar.total = total
