@@ -20,7 +20,7 @@ from .model import (
     IntArray,
     Targets,
 )
-from .raters import aggregate, combine_groups, score_rates, standardize
+from .raters import aggregate, cell_keys, combine_groups, score_rates, score_values, standardize
 from .rules import LeafParams, leaf_params, occurrence_scores, value_rates
 from .settings import Settings
 from .tree import CompiledTree, compile_tree
@@ -157,11 +157,18 @@ def evaluate(
     _check_range("ScoreInputs.target", sc.target, n_t)
     _check_range("ScoreInputs.group", sc.group, n_g)
     if len(sc.value):
-        leaf, rate = score_rates(sc, ct, lp)
+        _, value = score_values(sc, ct, lp)  # validates before any indexing
+        key = cell_keys(sc.target, sc.indicator, sc.group, ct.leaf_of_node, n_l, n_g)
         if settings.standardize == "zscore":
+            _, rate = score_rates(sc, ct, lp)
             rate = standardize(rate, sc.rater, sc.group, n_g)
-        v, c = aggregate(sc.target, leaf, sc.group, rate, (n_t, n_l, n_g), settings)
-        gv, gn = v, c
+            gv, gn = aggregate(key, rate, (n_t, n_l, n_g), settings)
+        else:
+            # mean, median and trimmed mean commute with the per-leaf scale: aggregate the
+            # values in rule units and divide per cell
+            gv, gn = aggregate(key, value, (n_t, n_l, n_g), settings)
+            gv = gv / lp.full[None, :, None]
+        del key
     # ballots
     _check_range("BallotInputs.target", inputs.ballots.target, n_t)
     counts = ballot_counts(inputs.ballots, (n_t, n_q, n_g, n_k))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -13,10 +12,6 @@ if TYPE_CHECKING:
     from .evaluate import Evaluation
 
 RESULT_FORMAT = "kaoping.result/1"
-
-
-def _num(x: float) -> float | None:
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
 
 
 class Explainer:
@@ -48,123 +43,130 @@ class Explainer:
         self.rules = [tree.nodes[int(ct.node_of_pos[p])].rule for p in ct.leaf_pos]
         self.vetoes = [n.veto for n in tree.nodes]
 
-    def _leaf_inputs(self, t: int, li: int, ctx: dict[str, Any]) -> dict[str, Any]:
-        ev = self.ev
-        kind = self.kinds[li]
-        out: dict[str, Any] = {}
-        if kind in VALUE_KINDS:
-            out["value"] = _num(ctx["values"][li])
-        elif kind in OCCURRENCE_KINDS:
-            counts = ctx["occ"]
-            out["items"] = {code: counts[k] for k, code in self.items_of_leaf.get(li, [])}
-        elif kind == "veto":
-            pos = int(ev.tree.leaf_pos[li])
-            out["triggered"] = int(ev.tree.node_of_pos[pos]) in ctx["vetoed"]
-        return out
-
-    def _groups(self, t: int, pos: int, li: int, ctx: dict[str, Any]) -> list[dict[str, Any]]:
-        ev = self.ev
-        kind = self.kinds[li]
-        gv, gn, gw, tf = ctx["gv"][li], ctx["gn"][li], ctx["gw"][li], ctx["tf"][li]
-        scale = ctx["mult"][pos] * self.points[pos]
-        full = self.full[li]
-        rule = self.rules[li]
-        out = []
-        for g in self.group_used[li]:
-            w = gw[g]
-            rate = gv[g]
-            d: dict[str, Any] = {
-                "group": self.group_codes[g],
-                "weight": w,
-                "n": gn[g],
-                "rate": _num(rate),
-                "contribution": scale * w * rate if w > 0 else 0.0,
-            }
-            if kind in ("rating", "grade"):
-                d["value"] = _num(rate * full)
-                if self.ratings and rule is not None:
-                    vals = ctx["ratings"].get((li, g), [])
-                    if kind == "grade":
-                        d["ratings"] = [rule.labels[int(v)] for v in vals]
-                    else:
-                        d["ratings"] = vals
-            elif kind == "ballot" and rule is not None:
-                q = int(ev.params.question[li])
-                labels = ev.tree.tree.ballot_labels
-                d["counts"] = dict(zip(labels, ctx["ballots"][q][g], strict=True))
-            if tf[g]:
-                d["too_few"] = True
-            out.append(d)
-        rnd = ctx["rounding"][li]
-        if rnd != 0.0:
-            out.append({"code": "rounding", "contribution": ctx["mult"][pos] * rnd})
-        return out
-
-    def _node(self, t: int, pos: int, ctx: dict[str, Any]) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "code": self.codes[pos],
-            "name": self.names[pos],
-            "points": self.points[pos],
-            "score": ctx["score"][pos],
-            "contribution": ctx["contrib"][pos],
-        }
-        node_idx = int(self.ev.tree.node_of_pos[pos])
-        if node_idx >= 0 and self.vetoes[node_idx] is not None and node_idx in ctx["vetoed"]:
-            v = self.vetoes[node_idx]
-            assert v is not None
-            d["veto"] = {"effect": v.effect, "grade": v.grade}
-        li = self.leaf_list[pos]
-        if li < 0:
-            if ctx["factor"][pos] != 1.0:
-                d["renormalized"] = ctx["factor"][pos]
-            if not ctx["avail"][pos]:
-                d["missing"] = True
-            d["children"] = [self._node(t, c, ctx) for c in self.children[pos]]
-            return d
-        d["rule"] = self.kinds[li]
-        if ctx["missing"][li]:
-            d["missing"] = True
-        d["inputs"] = self._leaf_inputs(t, li, ctx)
-        if self.kinds[li] in ("rating", "grade", "ballot"):
-            d["children"] = self._groups(t, pos, li, ctx)
-        elif ctx["rounding"][li] != 0.0:
-            rounding = ctx["mult"][pos] * ctx["rounding"][li]
-            d["children"] = [
-                {"code": "unrounded", "contribution": ctx["contrib"][pos] - rounding},
-                {"code": "rounding", "contribution": rounding},
-            ]
-        return d
+        # static facts per leaf: (pos, leaf number, kind, used groups)
+        self.leaf_info = [
+            (int(pos), li, self.kinds[li], self.group_used[li])
+            for li, pos in enumerate(ct.leaf_pos.tolist())
+        ]
+        self.order_internal = [p for p in range(ct.n_pos - 1, -1, -1) if self.leaf_list[p] < 0]
+        self.questions = ev.params.question.tolist()
+        self.ballot_labels = tree.ballot_labels
 
     def build(self, t: int) -> dict[str, Any]:
+        """The explanation tree of target ``t``: every node's contribution is the sum of its
+        children's; the root's is the total."""
         ev = self.ev
         vt = ev.inputs.vetoes
-        ctx: dict[str, Any] = {
-            "contrib": ev.contribution[t].tolist(),
-            "score": ev.node_score[t].tolist(),
-            "factor": ev.factor[t].tolist(),
-            "mult": ev.multiplier[t].tolist(),
-            "avail": ev.node_available[t].tolist(),
-            "missing": ev.leaf_missing[t].tolist(),
-            "rounding": ev.leaf_rounding[t].tolist(),
-            "gv": ev.group_value[t].tolist(),
-            "gn": ev.group_count[t].tolist(),
-            "gw": ev.group_weight[t].tolist(),
-            "tf": ev.too_few[t].tolist(),
-            "values": ev.values[t].tolist(),
-            "occ": ev.occurrence_counts[t].tolist(),
-            "ballots": ev.ballot_counts[t].tolist(),
-            "vetoed": set(vt.indicator[vt.target == t].tolist()),
-        }
+        vetoed = set(vt.indicator[vt.target == t].tolist())
+        contrib = ev.contribution[t].tolist()
+        score = ev.node_score[t].tolist()
+        factor = ev.factor[t].tolist()
+        mult = ev.multiplier[t].tolist()
+        avail = ev.node_available[t].tolist()
+        missing = ev.leaf_missing[t].tolist()
+        rounding = ev.leaf_rounding[t].tolist()
+        gv = ev.group_value[t].tolist()
+        gn = ev.group_count[t].tolist()
+        gw = ev.group_weight[t].tolist()
+        tf = ev.too_few[t].tolist()
+        values = ev.values[t].tolist()
+        occ = ev.occurrence_counts[t].tolist()
+        ballots = ev.ballot_counts[t].tolist() if len(self.questions) else []
+        ratings: dict[tuple[int, int], list[float]] = {}
         if self.ratings:
             sc = ev.inputs.scores
             rows = np.flatnonzero(sc.target == t)
             leaf = ev.tree.leaf_of_node[sc.indicator[rows]].tolist()
             grp = sc.group[rows].tolist()
-            ratings: dict[tuple[int, int], list[float]] = {}
             for li, g, v in zip(leaf, grp, sc.value[rows].tolist(), strict=True):
                 ratings.setdefault((li, g), []).append(v)
-            ctx["ratings"] = ratings
-        root = self._node(t, 0, ctx)
+        codes, names, points, full = self.codes, self.names, self.points, self.full
+        group_codes, node_of_pos = self.group_codes, self.ev.tree.node_of_pos
+        built: list[dict[str, Any] | None] = [None] * len(codes)
+        for pos, li, kind, used in self.leaf_info:
+            d: dict[str, Any] = {
+                "code": codes[pos],
+                "name": names[pos],
+                "points": points[pos],
+                "score": score[pos],
+                "contribution": contrib[pos],
+                "rule": kind,
+            }
+            if missing[li]:
+                d["missing"] = True
+            rnd = rounding[li]
+            if kind in ("rating", "grade", "ballot"):
+                scale = mult[pos] * points[pos]
+                rates, ws, ns, few = gv[li], gw[li], gn[li], tf[li]
+                kids = []
+                for g in used:
+                    w = ws[g]
+                    r = rates[g]
+                    c = scale * w * r if w > 0 else 0.0
+                    gd: dict[str, Any] = {
+                        "group": group_codes[g],
+                        "weight": w,
+                        "n": ns[g],
+                        "rate": r if r == r else None,
+                        "contribution": c,
+                    }
+                    if kind == "ballot":
+                        gd["counts"] = dict(
+                            zip(self.ballot_labels, ballots[self.questions[li]][g], strict=True)
+                        )
+                    else:
+                        gd["value"] = r * full[li] if r == r else None
+                        if self.ratings:
+                            vals = ratings.get((li, g), [])
+                            rule = self.rules[li]
+                            if kind == "grade" and rule is not None:
+                                gd["ratings"] = [rule.labels[int(x)] for x in vals]
+                            else:
+                                gd["ratings"] = vals
+                    if few[g]:
+                        gd["too_few"] = True
+                    kids.append(gd)
+                if rnd != 0.0:
+                    kids.append({"code": "rounding", "contribution": mult[pos] * rnd})
+                d["children"] = kids
+            else:
+                if kind in VALUE_KINDS:
+                    x = values[li]
+                    d["inputs"] = {"value": x if x == x else None}
+                elif kind in OCCURRENCE_KINDS:
+                    d["inputs"] = {
+                        "items": {code: occ[k] for k, code in self.items_of_leaf.get(li, [])}
+                    }
+                elif kind == "veto":
+                    d["inputs"] = {"triggered": int(node_of_pos[pos]) in vetoed}
+                if rnd != 0.0:
+                    r_c = mult[pos] * rnd
+                    d["children"] = [
+                        {"code": "unrounded", "contribution": contrib[pos] - r_c},
+                        {"code": "rounding", "contribution": r_c},
+                    ]
+            built[pos] = d
+        for pos in self.order_internal:
+            d = {
+                "code": codes[pos],
+                "name": names[pos],
+                "points": points[pos],
+                "score": score[pos],
+                "contribution": contrib[pos],
+            }
+            if factor[pos] != 1.0:
+                d["renormalized"] = factor[pos]
+            if not avail[pos]:
+                d["missing"] = True
+            d["children"] = [built[c] for c in self.children[pos]]
+            built[pos] = d
+        for n in vetoed:
+            v = self.vetoes[n]
+            node = built[int(self.ev.tree.pos_of_node[n])]
+            if v is not None and node is not None:
+                node["veto"] = {"effect": v.effect, "grade": v.grade}
+        root = built[0]
+        assert root is not None
         total = float(ev.total[t])
         root["score"] = total
         root["contribution"] = total

@@ -11,34 +11,60 @@ from .settings import Settings
 from .tree import CompiledTree
 
 
+def score_values(
+    scores: ScoreInputs, ct: CompiledTree, lp: LeafParams
+) -> tuple[IntArray, FloatArray]:
+    """Validated rater-score rows as (node -> leaf-number lookup, value in rule units).
+
+    Rating rows keep their value (0..max); grade rows become their grade's coefficient. Large
+    temporaries are avoided: 10 million rows are the normal case.
+    """
+    n_nodes = len(ct.tree.nodes)
+    ind = scores.indicator
+    v = scores.value
+    if not len(ind):
+        return ct.leaf_of_node, v
+    if ind.min() < 0 or ind.max() >= n_nodes:
+        raise EngineError("ScoreInputs.indicator out of range")
+    kind = np.array(lp.kind, dtype=object)
+    rating_l = kind == "rating"
+    grade_l = kind == "grade"
+    node_leaf = ct.leaf_of_node
+    ok_node = np.zeros(n_nodes, dtype=bool)
+    leaves_of_nodes = node_leaf >= 0
+    ok_node[leaves_of_nodes] = (rating_l | grade_l)[node_leaf[leaves_of_nodes]]
+    if not np.take(ok_node, ind).all():
+        if not np.take(leaves_of_nodes, ind).all():
+            raise EngineError("ScoreInputs rows point at a non-leaf indicator")
+        raise EngineError("ScoreInputs rows point at an indicator without a rating/grade rule")
+    if v.min() < 0:
+        raise EngineError("a rating lies outside [0, max] of its indicator")
+    full_node = np.full(n_nodes, np.inf)
+    full_node[leaves_of_nodes] = lp.full[node_leaf[leaves_of_nodes]]
+    if v.max() > full_node[ok_node].min() and (v > np.take(full_node, ind)).any():
+        raise EngineError("a rating lies outside [0, max] of its indicator")
+    if not grade_l.any():
+        return node_leaf, v
+    grade_node = np.zeros(n_nodes, dtype=bool)
+    grade_node[leaves_of_nodes] = grade_l[node_leaf[leaves_of_nodes]]
+    rows = np.flatnonzero(np.take(grade_node, ind))
+    vg = v[rows]
+    gi = vg.astype(np.int64)
+    lg = node_leaf[ind[rows]]
+    if not ((gi == vg).all() and (gi >= 0).all() and (gi < lp.n_labels[lg]).all()):
+        raise EngineError("a grade rating is not a valid grade index of its indicator")
+    out = v.copy()
+    out[rows] = lp.coef[lg, gi]
+    return node_leaf, out
+
+
 def score_rates(
     scores: ScoreInputs, ct: CompiledTree, lp: LeafParams
 ) -> tuple[IntArray, FloatArray]:
     """Leaf number and rate in [0, 1] of each rater-score row (validated)."""
-    n_nodes = len(ct.tree.nodes)
-    ind = scores.indicator
-    if len(ind) and (ind.min() < 0 or ind.max() >= n_nodes):
-        raise EngineError("ScoreInputs.indicator out of range")
-    leaf = ct.leaf_of_node[ind]
-    kind = np.array(lp.kind, dtype=object)
-    is_rating = np.zeros(len(leaf), dtype=bool)
-    is_grade = np.zeros(len(leaf), dtype=bool)
-    if len(leaf):
-        ok = leaf >= 0
-        if not ok.all():
-            raise EngineError("ScoreInputs rows point at a non-leaf indicator")
-        is_rating = (kind == "rating")[leaf]
-        is_grade = (kind == "grade")[leaf]
-        if not (is_rating | is_grade).all():
-            raise EngineError("ScoreInputs rows point at an indicator without a rating/grade rule")
-    v = scores.value
-    full = lp.full[leaf]
-    if (is_rating & ~((v >= 0) & (v <= full))).any():
-        raise EngineError("a rating lies outside [0, max] of its indicator")
-    gi = np.where(is_grade, v, 0).astype(np.int64)
-    if (is_grade & ~((gi == v) & (gi >= 0) & (gi < lp.n_labels[leaf]))).any():
-        raise EngineError("a grade rating is not a valid grade index of its indicator")
-    rate = np.where(is_grade, lp.coef[leaf, gi] / full, v / full)
+    node_leaf, value = score_values(scores, ct, lp)
+    leaf = np.take(node_leaf, scores.indicator)
+    rate: FloatArray = value / lp.full[leaf]
     return leaf, rate
 
 
@@ -78,43 +104,50 @@ def standardize(rate: FloatArray, rater: IntArray, group: IntArray, n_groups: in
     return np.clip(out, 0.0, 1.0)
 
 
+def cell_keys(
+    t: IntArray, node: IntArray, group: IntArray, node_leaf: IntArray, n_l: int, n_g: int
+) -> IntArray:
+    """Flat (target, leaf, group) cell index of each row, with few large temporaries."""
+    key: IntArray = t * (n_l * n_g)
+    key += np.take(node_leaf * n_g, node)
+    key += group
+    return key
+
+
 def aggregate(
-    t: IntArray,
-    leaf: IntArray,
-    group: IntArray,
-    rate: FloatArray,
+    key: IntArray,
+    value: FloatArray,
     shape: tuple[int, int, int],
     settings: Settings,
 ) -> tuple[FloatArray, IntArray]:
-    """Within-group aggregate (mean, median or trimmed mean) per (target, leaf, group).
+    """Within-group aggregate (mean, median or trimmed mean) of ``value`` per cell ``key``.
 
-    Returns ``(value, count)`` of shape ``shape``; value is NaN where there are no ratings.
+    Returns ``(value, count)`` of shape ``shape`` (targets, leaves, groups); NaN where a cell
+    has no ratings.
     """
-    n_t, n_l, n_g = shape
-    size = n_t * n_l * n_g
-    key = (t * n_l + leaf) * n_g + group
+    size = shape[0] * shape[1] * shape[2]
     cnt = np.bincount(key, minlength=size)
     method = settings.within_group
     with np.errstate(divide="ignore", invalid="ignore"):
         if method == "median":
-            order = np.lexsort((rate, key))
-            vs = rate[order]
+            order = np.lexsort((value, key))
+            vs = value[order]
             start = np.concatenate(([0], np.cumsum(cnt)[:-1]))
             has = cnt > 0
             lo = np.where(has, start + (cnt - 1) // 2, 0)
             hi = np.where(has, start + cnt // 2, 0)
-            value = np.where(has, (vs[lo] + vs[hi]) / 2 if len(vs) else 0.0, np.nan)
+            out = np.where(has, (vs[lo] + vs[hi]) / 2 if len(vs) else 0.0, np.nan)
         else:
-            total = np.bincount(key, rate, size)
-            value = total / cnt
+            total = np.bincount(key, value, size)
+            out = total / cnt
             if method == "trimmed_mean":
                 mx = np.full(size, -np.inf)
                 mn = np.full(size, np.inf)
-                np.maximum.at(mx, key, rate)
-                np.minimum.at(mn, key, rate)
+                np.maximum.at(mx, key, value)
+                np.minimum.at(mn, key, value)
                 trim = cnt >= settings.trim_min_count
-                value = np.where(trim, (total - mx - mn) / (cnt - 2), value)
-    return value.reshape(shape), cnt.reshape(shape)
+                out = np.where(trim, (total - mx - mn) / (cnt - 2), out)
+    return out.reshape(shape), cnt.reshape(shape)
 
 
 def combine_groups(
