@@ -129,7 +129,7 @@ def test_tree_paths_and_pinyin(demo):
     orgs = {o.pk: o for o in Organization.objects.all()}
     for org in orgs.values():
         parent_path = orgs[org.parent_id].path if org.parent_id else "/"
-        assert org.path == f"{parent_path}{org.pk}/"
+        assert org.path == f"{parent_path}{org.pk:08d}/"
         assert org.depth == org.path.count("/") - 2
         assert org.pinyin_initials == initials(org.name)
         if org.org_type in BRANCH_TYPES:

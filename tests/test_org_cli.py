@@ -70,6 +70,6 @@ def test_org_init_creates_the_top_level_committee_once():
     call_command("org", "init", "JG", "某某机关党委")
     root = Organization.objects.get(code="JG")
     assert root.parent_id is None and root.org_type == "agency_committee"
-    assert root.path == f"/{root.pk}/"
+    assert root.path == f"/{root.pk:08d}/"
     with pytest.raises(CommandError, match="组织编码“JG”已存在"):
         call_command("org", "init", "JG", "重复")

@@ -66,8 +66,8 @@ def test_good_file_creates_everything_children_before_parents(tree, organizer):
     }
     zz3 = Organization.objects.get(code="ZZ3")
     zb31 = Organization.objects.get(code="ZB31")
-    assert zz3.path == f"{tree['root'].path}{zz3.pk}/" and zz3.depth == 1
-    assert zb31.path == f"{zz3.path}{zb31.pk}/" and zb31.depth == 2
+    assert zz3.path == f"{tree['root'].path}{zz3.pk:08d}/" and zz3.depth == 1
+    assert zb31.path == f"{zz3.path}{zb31.pk:08d}/" and zb31.depth == 2
     assert zb31.founded_on == dt.date(2020, 1, 1) and zz3.note == "备注"
     assert zb31.pinyin_initials == "rscdzb"
     p3 = Person.objects.get(staff_no="P003")
@@ -176,8 +176,10 @@ def test_moving_an_organization_repaths_its_subtree(tree):
     assert report.counts["orgs"] == {"created": 1, "updated": 1, "unchanged": 0}
     dw = Organization.objects.get(code="DW")
     a, a1 = (Organization.objects.get(code=c) for c in ("ZZ1", "ZB11"))
-    assert a.parent == dw and a.path == f"{tree['root'].path}{dw.pk}/{a.pk}/" and a.depth == 2
-    assert a1.path == f"{a.path}{a1.pk}/" and a1.depth == 3
+    assert (
+        a.parent == dw and a.path == f"{tree['root'].path}{dw.pk:08d}/{a.pk:08d}/" and a.depth == 2
+    )
+    assert a1.path == f"{a.path}{a1.pk:08d}/" and a1.depth == 3
 
 
 def test_title_rows_above_the_header_are_skipped(tree):

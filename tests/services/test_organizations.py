@@ -14,8 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_paths_follow_the_tree(tree):
-    assert tree["root"].path == f"/{tree['root'].pk}/" and tree["root"].depth == 0
-    assert tree["a1"].path == f"/{tree['root'].pk}/{tree['a'].pk}/{tree['a1'].pk}/"
+    assert tree["root"].path == f"/{tree['root'].pk:08d}/" and tree["root"].depth == 0
+    assert tree["a1"].path == f"/{tree['root'].pk:08d}/{tree['a'].pk:08d}/{tree['a1'].pk:08d}/"
     assert tree["a1"].depth == 2
 
 
@@ -25,7 +25,7 @@ def test_move_rewrites_descendants(tree, organizer):
     )
     services.move_organization(actor=organizer, org=tree["a"], new_parent=sub)
     a1 = Organization.objects.get(pk=tree["a1"].pk)
-    assert a1.path == f"{sub.path}{tree['a'].pk}/{a1.pk}/"
+    assert a1.path == f"{sub.path}{tree['a'].pk:08d}/{a1.pk:08d}/"
     assert a1.depth == 3
     assert set(selectors.subtree(sub).values_list("code", flat=True)) == {
         "C1",
@@ -105,3 +105,21 @@ def test_update_without_change_writes_no_entry(tree, organizer):
 def test_type_change_checks_children(tree, organizer):
     with pytest.raises(ValidationError, match="其下有党支部"):
         services.update_organization(actor=organizer, org=tree["a"], org_type=OrgType.BRANCH)
+
+
+def test_tree_order_does_not_depend_on_id_length(tree, organizer):
+    """Paths are zero-padded: /…/16/ must not sort before /…/2/; siblings follow 排序 then code."""
+    from kaoping.organizations.models import Organization as Org
+
+    for i in range(12):  # push ids past one digit
+        OrganizationFactory(code=f"X{i:02d}", name=f"临时{i}", parent=tree["b"], sort_order=5)
+    late = OrganizationFactory(code="ZB10", name="最后建的支部", parent=tree["a"], sort_order=-1)
+    rows = selectors.tree_rows(Org.objects.all())
+    codes = [r["org"].code for r in rows]
+    assert codes.index("ZB10") < codes.index("ZB11") < codes.index("ZZ2")
+    assert codes[:2] == ["JG", "ZZ1"]
+    ordered_by_path = list(Org.objects.order_by("path").values_list("code", flat=True))
+    assert (
+        ordered_by_path.index("ZZ1") < ordered_by_path.index("ZB11") < ordered_by_path.index("ZZ2")
+    )
+    assert late.path.endswith(f"/{late.pk:08d}/")

@@ -78,7 +78,7 @@ def test_create_organization_under_managed_parent(client, tree, sub_organizer):
     )
     org = Organization.objects.get(code="ZB13")
     assert response.status_code == 302
-    assert org.path == f"{tree['a'].path}{org.pk}/" and org.depth == 2
+    assert org.path == f"{tree['a'].path}{org.pk:08d}/" and org.depth == 2
     entry = AuditEntry.objects.get(action="org.create", object_id=str(org.pk))
     assert entry.actor_id == sub_organizer.pk
     assert entry.changes["组织名称"] == [None, "人事处党支部"]

@@ -25,7 +25,7 @@ from kaoping.jobs.registry import Progress
 from . import workbook as wbk
 from .import_checks import Checker, OrgState
 from .import_read import RowError, WorkbookError, read_workbook
-from .models import Organization, Person, Post, PostTitle
+from .models import Organization, Person, Post, PostTitle, path_segment
 from .pinyin import initials
 
 __all__ = ["ImportReport", "RowError", "WorkbookError", "import_workbook"]
@@ -205,7 +205,7 @@ def _recompute_paths() -> None:
             cur = rows[cur][0]
         base = paths[cur] if cur is not None else "/"
         for node in reversed(chain):
-            base = paths[node] = f"{base}{node}/"
+            base = paths[node] = f"{base}{path_segment(node)}/"
         return paths[pk]
 
     changed = []

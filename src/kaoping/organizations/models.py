@@ -22,6 +22,11 @@ class OrgStatus(models.TextChoices):
     DISSOLVED = "dissolved", "已撤销"
 
 
+def path_segment(pk: int) -> str:
+    """One segment of a materialized path: zero-padded so that paths sort in tree order."""
+    return f"{pk:08d}"
+
+
 class Organization(models.Model):
     code = models.CharField("组织编码", max_length=32, unique=True)
     name = models.CharField("组织名称", max_length=100)
@@ -34,7 +39,8 @@ class Organization(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
     )
-    # Materialized path of primary keys ("/1/4/17/"): subtree queries are one indexed prefix match.
+    # Materialized path of zero-padded primary keys ("/00000001/00000004/"): subtree queries
+    # are one indexed prefix match, and ordering by path lists the tree depth first.
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
     depth = models.PositiveSmallIntegerField(default=0, editable=False)
     business_department = models.CharField("服务的业务部门", max_length=100, blank=True)

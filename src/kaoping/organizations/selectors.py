@@ -85,18 +85,27 @@ def subtree(org: Organization, *, include_dissolved: bool = True) -> QuerySet[Or
 
 
 def tree_rows(orgs: QuerySet[Organization]) -> list[dict[str, Any]]:
-    """The visible organizations in tree order with their direct and subtree member counts."""
-    org_list = list(orgs.order_by("path"))
+    """The visible organizations in tree order (siblings by 排序 then code) with their direct
+    and subtree member counts."""
+    org_list = list(orgs)
     counts = member_counts(orgs)
-    visible_paths = {o.path for o in org_list}
+    by_path = {o.path: o for o in org_list}
+
+    def prefixes(org: Organization) -> list[str]:
+        parts = org.path.strip("/").split("/")
+        return ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+
+    def sort_key(org: Organization) -> tuple[tuple[int, str], ...]:
+        return tuple(
+            (by_path[p].sort_order, by_path[p].code) for p in prefixes(org) if p in by_path
+        )
+
+    org_list.sort(key=sort_key)
     subtree_members: dict[str, int] = defaultdict(int)
     for org in org_list:
         n = sum(counts.get(org.pk, {}).get(k, 0) for k in ("full", "probationary"))
-        # add this org's members to itself and every visible ancestor
-        parts = org.path.strip("/").split("/")
-        for i in range(1, len(parts) + 1):
-            p = "/" + "/".join(parts[:i]) + "/"
-            if p in visible_paths:
+        for p in prefixes(org):  # this org's members count for itself and every visible ancestor
+            if p in by_path:
                 subtree_members[p] += n
     base_depth = min((o.depth for o in org_list), default=0)
     return [

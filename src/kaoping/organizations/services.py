@@ -23,6 +23,7 @@ from .models import (
     Person,
     Post,
     PostTitle,
+    path_segment,
 )
 from .pinyin import initials
 
@@ -92,7 +93,7 @@ def _check_parent(org_type: str, parent: Organization | None) -> None:
 
 def _set_path(org: Organization) -> None:
     parent_path = org.parent.path if org.parent_id else "/"
-    org.path = f"{parent_path}{org.pk}/"
+    org.path = f"{parent_path}{path_segment(org.pk)}/"
     org.depth = org.path.count("/") - 2
 
 
