@@ -38,7 +38,7 @@ from kaoping.engine import (
     evaluate,
     topsis,
 )
-from kaoping.engine.explain import Explainer, check_additive
+from kaoping.engine.explain import check_additive
 
 
 def best_of(fn: Callable[[], Any], repeat: int = 3) -> float:
@@ -122,7 +122,12 @@ def build_case(
     for k in range(n_leaves):
         d = min(k // per_dim, n_dims - 1)
         nodes.append(
-            Node(f"D{d}.{k}", parent=f"D{d}", weight=float(rng.integers(1, 5)), rule=Rule("rating", max=10))
+            Node(
+                f"D{d}.{k}",
+                parent=f"D{d}",
+                weight=float(rng.integers(1, 5)),
+                rule=Rule("rating", max=10),
+            )
         )
     tree = IndicatorTree(
         nodes=nodes,
@@ -147,8 +152,7 @@ def full_eval_child() -> None:
     t0 = time.perf_counter()
     ev = evaluate(tree, tg, inputs, settings)
     t1 = time.perf_counter()
-    ex = Explainer(ev, ratings=False)
-    trees = [ex.build(t) for t in range(len(tg))]
+    trees = ev.explanations()
     t2 = time.perf_counter()
     worst = max(check_additive(x) for x in trees[:50])
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -110,10 +110,19 @@ class Evaluation:
         return explain_target(self, t, ratings=ratings)
 
     def explanations(self, *, ratings: bool = False) -> list[dict[str, Any]]:
+        import gc
+
         from .explain import Explainer
 
         ex = Explainer(self, ratings=ratings)
-        return [ex.build(t) for t in range(len(self.targets))]
+        # millions of small dicts: pausing the cyclic GC (they hold no cycles) halves the time
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return [ex.build(t) for t in range(len(self.targets))]
+        finally:
+            if enabled:
+                gc.enable()
 
     def result_dict(self, *, explanations: bool = True) -> dict[str, Any]:
         from .explain import result_dict
