@@ -32,16 +32,20 @@ class Perm(StrEnum):
     ROLE_GRANT = "role.grant"  # role grants and account locks (安全管理员)
     AUDIT_VIEW = "audit.view"  # the audit log (审计管理员)
     DIRECTORY_LOOKUP = "directory.lookup"  # pick people/organizations when managing accounts
+    SCHEME_VIEW = "scheme.view"  # read indicator systems
+    SCHEME_MANAGE = "scheme.manage"  # design, weight, import, publish indicator systems
 
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.SYSTEM_ADMIN: frozenset({Perm.USER_MANAGE, Perm.DIRECTORY_LOOKUP}),
     Role.SECURITY_ADMIN: frozenset({Perm.ROLE_GRANT, Perm.DIRECTORY_LOOKUP}),
     Role.AUDIT_ADMIN: frozenset({Perm.AUDIT_VIEW}),
-    Role.ASSESSMENT_ADMIN: frozenset({Perm.ORG_VIEW, Perm.ORG_MANAGE, Perm.ORG_EXPORT}),
-    Role.LEADER: frozenset({Perm.ORG_VIEW, Perm.ORG_EXPORT}),
-    Role.SUBMITTER: frozenset({Perm.ORG_VIEW}),
-    Role.REVIEWER: frozenset({Perm.ORG_VIEW}),
+    Role.ASSESSMENT_ADMIN: frozenset(
+        {Perm.ORG_VIEW, Perm.ORG_MANAGE, Perm.ORG_EXPORT, Perm.SCHEME_VIEW, Perm.SCHEME_MANAGE}
+    ),
+    Role.LEADER: frozenset({Perm.ORG_VIEW, Perm.ORG_EXPORT, Perm.SCHEME_VIEW}),
+    Role.SUBMITTER: frozenset({Perm.ORG_VIEW, Perm.SCHEME_VIEW}),
+    Role.REVIEWER: frozenset({Perm.ORG_VIEW, Perm.SCHEME_VIEW}),
     Role.MEMBER: frozenset({Perm.ORG_VIEW}),
 }
 
@@ -183,3 +187,61 @@ def get_person_for_user(user: Any, pk: Any) -> tuple[Person, bool]:
 def manageable_roots(user: Any) -> list[str]:
     """Paths of the subtrees the user may manage (for imports and pickers)."""
     return [p for p, sub in _paths_for(user, Perm.ORG_MANAGE) if sub]
+
+
+# ---- indicator systems --------------------------------------------------------------------
+
+
+def _scheme_q(user: Any, perm: Perm) -> Q:
+    """Schemes owned by an organization in the user's scope, or by one of its ancestors (a
+    branch organizer uses the agency's system; reading it is part of being assessed by it)."""
+    q = Q(pk__in=[])
+    for path, subtree in _paths_for(user, perm):
+        q |= Q(owner__path__startswith=path) if subtree else Q(owner__path=path)
+        if perm == Perm.SCHEME_VIEW:
+            parts = path.strip("/").split("/")
+            ancestors = ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts))]
+            if ancestors:
+                q |= Q(owner__path__in=ancestors)
+    return q
+
+
+def visible_schemes(user: Any) -> QuerySet[Any]:
+    from kaoping.indicators.models import Scheme
+
+    if not has_perm(user, Perm.SCHEME_VIEW):
+        return Scheme.objects.none()
+    return Scheme.objects.filter(_scheme_q(user, Perm.SCHEME_VIEW))
+
+
+def can_manage_scheme(user: Any, scheme: Any) -> bool:
+    return has_perm(user, Perm.SCHEME_MANAGE) and any(
+        scheme.owner.path.startswith(p) if sub else scheme.owner.path == p
+        for p, sub in _paths_for(user, Perm.SCHEME_MANAGE)
+    )
+
+
+def get_scheme_for_user(user: Any, pk: Any) -> tuple[Any, bool]:
+    from kaoping.indicators.models import Scheme
+
+    try:
+        scheme = visible_schemes(user).select_related("owner").get(pk=pk)
+    except (ValueError, TypeError, Scheme.DoesNotExist) as exc:
+        raise Http404 from exc
+    return scheme, can_manage_scheme(user, scheme)
+
+
+def get_version_for_user(user: Any, pk: Any) -> tuple[Any, bool]:
+    """A scheme version if its scheme is visible (else 404), and whether the user may edit
+    the scheme (a published version stays read-only regardless: see indicators.services)."""
+    from kaoping.indicators.models import SchemeVersion
+
+    try:
+        version = (
+            SchemeVersion.objects.select_related("scheme", "scheme__owner")
+            .filter(scheme__in=visible_schemes(user))
+            .get(pk=pk)
+        )
+    except (ValueError, TypeError, SchemeVersion.DoesNotExist) as exc:
+        raise Http404 from exc
+    return version, can_manage_scheme(user, version.scheme)

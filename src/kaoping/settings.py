@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "kaoping.audit",
     "kaoping.organizations",
     "kaoping.jobs",
+    "kaoping.indicators",
 ]
 
 MIDDLEWARE = [

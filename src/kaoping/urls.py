@@ -6,6 +6,7 @@ urlpatterns = [
     path("audit/", include("kaoping.audit.urls")),
     path("orgs/", include("kaoping.organizations.urls")),
     path("jobs/", include("kaoping.jobs.urls")),
+    path("schemes/", include("kaoping.indicators.urls")),
 ]
 
 handler403 = "kaoping.core.views.permission_denied"
