@@ -93,10 +93,14 @@ def mcdm_part() -> dict[str, float]:
     except ImportError as e:
         print(f"pymcdm not available: {e}")
     try:
+        import warnings
+
         import skcriteria as skc
-        from skcriteria.agg.similarity import TOPSIS as SkTOPSIS
-        from skcriteria.preprocessing.invert_objectives import InvertMinimize  # noqa: F401
+        from skcriteria.agg.topsis import TOPSIS as SkTOPSIS
         from skcriteria.preprocessing.scalers import VectorScaler
+
+        # scikit-criteria warns that TOPSIS with minimized criteria is "not recommended"
+        warnings.filterwarnings("ignore", category=UserWarning, module="skcriteria")
 
         def sk() -> Any:
             dm = skc.mkdm(x, np.where(b, max, min), weights=w)
