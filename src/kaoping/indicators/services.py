@@ -1,0 +1,731 @@
+"""Writes to indicator systems. Each function checks its rules, writes in one transaction under a
+lock on the version row, and leaves an audit entry. Callers have already checked the permission
+(``policy.can_manage_scheme``); a published version is refused here whatever the caller."""
+
+from __future__ import annotations
+
+import copy
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from kaoping.audit.actions import Action
+from kaoping.audit.services import diff, log_action, snapshot
+
+from . import selectors
+from .constants import (
+    MAX_LEVELS,
+    DataSource,
+    Dimension,
+    Method,
+    MissingPolicy,
+    RaterGroupCode,
+    RuleKind,
+    Weighting,
+)
+from .models import Indicator, PublishedVersionError, Scheme, SchemeVersion, VersionStatus
+from .rule_params import check_rule
+
+if TYPE_CHECKING:
+    from kaoping.engine import AHPResult, IndicatorTree
+
+PUBLISHED_MESSAGE = "已发布的版本不能修改，请基于它新建草稿"
+DEFAULT_GRADES = ["好", "较好", "一般", "差"]
+# Starting settings of a new scheme (version.options); see engine Settings for their meaning.
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "rater_weights": {RaterGroupCode.PARTY_COMMITTEE.value: 1.0},
+    "grades": DEFAULT_GRADES,
+    "grade_thresholds": [90, 80, 60],
+}
+EDITABLE_FIELDS = (
+    "code", "name", "dimension", "points", "weight", "rule_kind", "rule_params",
+    "proposed_rule", "criteria", "methods", "evidence", "rater_weights", "data_source",
+    "missing_policy", "veto",
+)  # fmt: skip
+AUDIT_FIELDS = (
+    "code", "name", "level", "dimension", "points", "weight", "rule_kind", "rule_params",
+    "criteria", "methods", "evidence", "rater_weights", "data_source", "missing_policy", "veto",
+)  # fmt: skip
+SCHEME_FIELDS = ("name", "description", "owner", "target_kind")
+VERSION_FIELDS = ("number", "label", "status", "weighting", "total_points")
+TWO_PLACES = Decimal("0.01")
+SIX_PLACES = Decimal("0.000001")
+
+
+# ---- helpers -------------------------------------------------------------------------------
+
+
+def _lock_draft(version: SchemeVersion) -> SchemeVersion:
+    """Lock the version row and refuse if it is published (re-read under the lock)."""
+    locked = SchemeVersion.objects.select_for_update().select_related("scheme").get(pk=version.pk)
+    if locked.status == VersionStatus.PUBLISHED:
+        raise PublishedVersionError(PUBLISHED_MESSAGE)
+    version.status = locked.status
+    return locked
+
+
+def _decimal(value: Any, field: str, label: str) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        d = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise ValidationError({field: f"{label}应为数字"}) from exc
+    if not d.is_finite():
+        raise ValidationError({field: f"{label}应为数字"})
+    return d
+
+
+def _grades(version: SchemeVersion) -> list[str]:
+    return list((version.options or {}).get("grades") or DEFAULT_GRADES)
+
+
+def _clean_evidence(value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, list):
+        raise ValidationError({"evidence": "佐证材料格式不正确"})
+    out = []
+    for n, item in enumerate(value, start=1):
+        if not isinstance(item, dict) or not str(item.get("what") or "").strip():
+            raise ValidationError({"evidence": f"佐证材料第 {n} 项未写明是什么材料"})
+        try:
+            count = int(item.get("count") or 1)
+        except (TypeError, ValueError) as exc:
+            raise ValidationError({"evidence": f"佐证材料第 {n} 项的份数应为整数"}) from exc
+        if count < 1:
+            raise ValidationError({"evidence": f"佐证材料第 {n} 项的份数至少为 1"})
+        out.append(
+            {
+                "what": str(item["what"]).strip(),
+                "count": count,
+                "optional": bool(item.get("optional")),
+            }
+        )
+    return out
+
+
+def _clean_rater_weights(value: Any) -> dict[str, float]:
+    if not isinstance(value, dict):
+        raise ValidationError({"rater_weights": "评价主体权重格式不正确"})
+    labels = dict(RaterGroupCode.choices)
+    out = {}
+    for code, w in value.items():
+        if code not in labels:
+            raise ValidationError({"rater_weights": f"未知的评价主体“{code}”"})
+        d = _decimal(w, "rater_weights", f"“{labels[code]}”的权重")
+        if d is None:
+            continue
+        if d < 0 or d > 1:
+            raise ValidationError({"rater_weights": f"“{labels[code]}”的权重应在 0 至 1 之间"})
+        if d > 0:
+            out[code] = float(d)
+    return out
+
+
+def _clean_veto(value: Any, version: SchemeVersion) -> dict[str, Any]:
+    if not value:
+        return {}
+    if not isinstance(value, dict) or value.get("effect") not in ("zero", "ceiling"):
+        raise ValidationError({"veto": "一票否决的后果应为“记零分”或“限定最高等次”"})
+    if value["effect"] == "zero":
+        return {"effect": "zero"}
+    grade = value.get("grade")
+    if grade not in _grades(version):
+        raise ValidationError({"veto": f"限定的最高等次应为：{'、'.join(_grades(version))}"})
+    return {"effect": "ceiling", "grade": grade}
+
+
+def _clean(ind: Indicator, version: SchemeVersion) -> None:
+    """Check and normalize every field of ``ind``; raise ValidationError by field."""
+    errors: dict[str, str] = {}
+
+    def check(field: str, fn: Any) -> None:
+        try:
+            fn()
+        except ValidationError as exc:
+            errors[field] = exc.message_dict.get(field, exc.messages)[0]
+
+    ind.code = str(ind.code or "").strip()
+    ind.name = str(ind.name or "").strip()
+    if not ind.code:
+        errors["code"] = "请填写指标编码"
+    elif len(ind.code) > 32 or any(c.isspace() for c in ind.code) or ind.code == "TOTAL":
+        errors["code"] = "指标编码最多 32 位，不能含空格，不能为 TOTAL"
+    elif version.indicators.filter(code=ind.code).exclude(pk=ind.pk).exists():
+        errors["code"] = f"指标编码“{ind.code}”在本版本中已存在"
+    if not ind.name:
+        errors["name"] = "请填写指标名称"
+    elif len(ind.name) > 200:
+        errors["name"] = "指标名称最多 200 字"
+    if ind.level > MAX_LEVELS:
+        errors["parent"] = f"指标最多 {MAX_LEVELS} 级"
+    if ind.dimension not in Dimension.values:
+        errors["dimension"] = "维度不正确"
+
+    def points() -> None:
+        ind.points = _decimal(ind.points, "points", "分值")
+        if ind.points is not None:
+            if ind.points < 0:
+                raise ValidationError({"points": "分值不能为负数"})
+            ind.points = ind.points.quantize(TWO_PLACES, ROUND_HALF_UP)
+
+    def weight() -> None:
+        ind.weight = _decimal(ind.weight, "weight", "权重")
+        if ind.weight is not None:
+            if not 0 <= ind.weight <= 1:
+                raise ValidationError({"weight": "权重应在 0 至 100% 之间"})
+            ind.weight = ind.weight.quantize(SIX_PLACES, ROUND_HALF_UP)
+
+    check("points", points)
+    check("weight", weight)
+    ind.rule_kind = ind.rule_kind or ""
+    if ind.rule_kind and ind.rule_kind not in RuleKind.values:
+        errors["rule_kind"] = f"未知的计分规则“{ind.rule_kind}”"
+    elif not ind.rule_kind:
+        ind.rule_params = {}
+    else:
+        params = dict(ind.rule_params or {}) if isinstance(ind.rule_params, dict) else None
+        if params is None:
+            errors["rule_params"] = "规则参数格式应为对象（{…}）"
+        else:
+            if params.pop("kind", ind.rule_kind) != ind.rule_kind:
+                errors["rule_params"] = "规则参数中的 kind 与所选计分规则不一致"
+            elif reason := check_rule(ind.rule_kind, params):
+                errors["rule_params"] = reason
+            ind.rule_params = params
+    if not isinstance(ind.proposed_rule, dict):
+        errors["proposed_rule"] = "建议规则格式不正确"
+    ind.criteria = str(ind.criteria or "").strip()
+    methods = ind.methods or []
+    if not isinstance(methods, list) or any(m not in Method.values for m in methods):
+        errors["methods"] = "考核方式不正确"
+    else:
+        ind.methods = list(dict.fromkeys(methods))
+    check("evidence", lambda: setattr(ind, "evidence", _clean_evidence(ind.evidence or [])))
+    check(
+        "rater_weights",
+        lambda: setattr(ind, "rater_weights", _clean_rater_weights(ind.rater_weights or {})),
+    )
+    if ind.data_source not in DataSource.values:
+        errors["data_source"] = "数据来源不正确"
+    if ind.missing_policy and ind.missing_policy not in MissingPolicy.values:
+        errors["missing_policy"] = "缺失数据处理方式不正确"
+    check("veto", lambda: setattr(ind, "veto", _clean_veto(ind.veto, version)))
+    if errors:
+        raise ValidationError(errors)
+
+
+COPIED = [f for f in Indicator._meta.concrete_fields if f.name not in ("id", "version")]
+
+
+def _renumber(version: SchemeVersion, parent_id: int | None, order: list[Indicator]) -> None:
+    for pos, ind in enumerate(order):
+        if ind.position != pos:
+            Indicator.objects.filter(pk=ind.pk).update(position=pos)
+            ind.position = pos
+
+
+def _siblings(version: SchemeVersion, parent_id: int | None) -> list[Indicator]:
+    return list(version.indicators.filter(parent_id=parent_id).order_by("position", "code", "id"))
+
+
+def _height(ind: Indicator) -> int:
+    """Levels in the subtree rooted at ``ind`` (1 for a leaf)."""
+    rows = selectors.subtree(ind)
+    return max(r.level for r in rows) - ind.level + 1 if len(rows) > 1 else 1
+
+
+# ---- schemes and versions ------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_scheme(
+    *,
+    actor: Any,
+    owner: Any,
+    name: str,
+    description: str = "",
+    target_kind: str = "organization",
+    weighting: str = Weighting.POINTS,
+    total_points: Decimal | int | str = 100,
+) -> SchemeVersion:
+    """A new indicator system and its first draft (version 1)."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "请填写指标体系名称"})
+    if Scheme.objects.filter(name=name).exists():
+        raise ValidationError({"name": f"指标体系“{name}”已存在"})
+    if target_kind not in ("organization", "cadre", "member"):
+        raise ValidationError({"target_kind": "考核对象不正确"})
+    if weighting not in Weighting.values:
+        raise ValidationError({"weighting": "计分方式不正确"})
+    total = _decimal(total_points, "total_points", "总分")
+    if total is None or total <= 0:
+        raise ValidationError({"total_points": "总分应大于 0"})
+    scheme = Scheme.objects.create(
+        name=name,
+        description=description.strip(),
+        owner=owner,
+        target_kind=target_kind,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    version = SchemeVersion.objects.create(
+        scheme=scheme,
+        number=1,
+        weighting=weighting,
+        total_points=total,
+        options=copy.deepcopy(DEFAULT_OPTIONS),
+        created_by=scheme.created_by,
+    )
+    log_action(
+        Action.SCHEME_CREATE,
+        actor=actor,
+        obj=scheme,
+        changes=diff({}, snapshot(scheme, SCHEME_FIELDS) | snapshot(version, VERSION_FIELDS)),
+    )
+    return version
+
+
+@transaction.atomic
+def new_draft(*, actor: Any, from_version: SchemeVersion, label: str = "") -> SchemeVersion:
+    """A new draft of the same scheme: a deep copy of ``from_version`` (draft or published)."""
+    scheme = Scheme.objects.select_for_update().get(pk=from_version.scheme_id)
+    source = SchemeVersion.objects.get(pk=from_version.pk)
+    number = (scheme.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = SchemeVersion.objects.create(
+        scheme=scheme,
+        number=number,
+        label=(label or "").strip()[:100],
+        based_on=source,
+        weighting=source.weighting,
+        total_points=source.total_points,
+        options=copy.deepcopy(source.options or {}),
+        note=source.note,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    new_ids: dict[int, int] = {}
+    by_level: dict[int, list[Indicator]] = {}
+    for ind in source.indicators.all():
+        by_level.setdefault(ind.level, []).append(ind)
+    for level in sorted(by_level):
+        olds = by_level[level]
+        copies = []
+        for old in olds:
+            values = {f.attname: getattr(old, f.attname) for f in COPIED}
+            values["parent_id"] = new_ids[old.parent_id] if old.parent_id else None
+            copies.append(Indicator(version=version, **copy.deepcopy(values)))
+        created = Indicator.objects.bulk_create(copies)
+        new_ids.update({old.pk: new.pk for old, new in zip(olds, created, strict=True)})
+    log_action(
+        Action.SCHEME_VERSION_CREATE,
+        actor=actor,
+        obj=version,
+        changes=diff({}, snapshot(version, VERSION_FIELDS)),
+        data={"based_on": str(source), "indicators": len(new_ids)},
+    )
+    return version
+
+
+# ---- indicators ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_indicator(
+    *,
+    actor: Any,
+    version: SchemeVersion,
+    parent: Indicator | None = None,
+    position: int | None = None,
+    **fields: Any,
+) -> Indicator:
+    """A new indicator under ``parent`` (None: level 1), at ``position`` among its siblings
+    (0-based; default last)."""
+    version = _lock_draft(version)
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown indicator fields: {', '.join(sorted(unknown))}")
+    if parent is not None and parent.version_id != version.pk:
+        raise ValidationError({"parent": "上级指标不属于本版本"})
+    level = parent.level + 1 if parent is not None else 1
+    ind = Indicator(version=version, parent=parent, level=level, **fields)
+    _clean(ind, version)
+    siblings = _siblings(version, parent.pk if parent else None)
+    ind.position = len(siblings)
+    ind.save()
+    if position is not None and 0 <= position < len(siblings):
+        siblings.insert(position, ind)
+        _renumber(version, ind.parent_id, siblings)
+    log_action(
+        Action.INDICATOR_CREATE,
+        actor=actor,
+        obj=ind,
+        changes=diff({}, snapshot(ind, AUDIT_FIELDS)),
+        data={"version": str(version)},
+    )
+    return ind
+
+
+@transaction.atomic
+def update_indicator(*, actor: Any, indicator: Indicator, **fields: Any) -> Indicator:
+    version = _lock_draft(indicator.version)
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown indicator fields: {', '.join(sorted(unknown))}")
+    ind = Indicator.objects.get(pk=indicator.pk)
+    before = snapshot(ind, AUDIT_FIELDS)
+    for name, value in fields.items():
+        setattr(ind, name, value)
+    _clean(ind, version)
+    ind.save()
+    changes = diff(before, snapshot(ind, AUDIT_FIELDS))
+    if changes:
+        log_action(
+            Action.INDICATOR_UPDATE,
+            actor=actor,
+            obj=ind,
+            changes=changes,
+            data={"version": str(version)},
+        )
+    return ind
+
+
+@transaction.atomic
+def confirm_proposed_rule(*, actor: Any, indicator: Indicator) -> Indicator:
+    """Adopt the rule read from the criteria text on import (``proposed_rule``)."""
+    proposed = dict(Indicator.objects.get(pk=indicator.pk).proposed_rule or {})
+    kind = proposed.pop("kind", "")
+    if not kind:
+        raise ValidationError({"proposed_rule": "没有待确认的建议规则"})
+    from kaoping.engine.package import RULE_FIELDS
+
+    params = {k: v for k, v in proposed.items() if k in RULE_FIELDS}
+    return update_indicator(
+        actor=actor, indicator=indicator, rule_kind=kind, rule_params=params, proposed_rule={}
+    )
+
+
+@transaction.atomic
+def move_indicator(
+    *, actor: Any, indicator: Indicator, new_parent: Indicator | None, position: int | None = None
+) -> Indicator:
+    """Move the indicator (with its subtree) under ``new_parent`` at ``position`` (0-based;
+    default last); levels of the subtree follow."""
+    version = _lock_draft(indicator.version)
+    ind = Indicator.objects.get(pk=indicator.pk)
+    if new_parent is not None:
+        new_parent = Indicator.objects.get(pk=new_parent.pk)
+        if new_parent.version_id != version.pk:
+            raise ValidationError({"parent": "上级指标不属于本版本"})
+        cur: Indicator | None = new_parent
+        while cur is not None:
+            if cur.pk == ind.pk:
+                raise ValidationError({"parent": "不能移到自身或自己的下级指标之下"})
+            cur = cur.parent
+    new_level = new_parent.level + 1 if new_parent is not None else 1
+    if new_level + _height(ind) - 1 > MAX_LEVELS:
+        raise ValidationError({"parent": f"移动后将超过 {MAX_LEVELS} 级，不能移动到这里"})
+    old_parent_id, old_level = ind.parent_id, ind.level
+    before = {"上级指标": str(ind.parent) if ind.parent_id else "（一级）", "排序": ind.position}
+    delta = new_level - old_level
+    if delta:
+        for row in selectors.subtree(ind):
+            Indicator.objects.filter(pk=row.pk).update(level=row.level + delta)
+    Indicator.objects.filter(pk=ind.pk).update(parent=new_parent)
+    ind.refresh_from_db()
+    new_parent_id = new_parent.pk if new_parent else None
+    if old_parent_id != new_parent_id:
+        _renumber(version, old_parent_id, _siblings(version, old_parent_id))
+    siblings = [s for s in _siblings(version, new_parent_id) if s.pk != ind.pk]
+    at = len(siblings) if position is None else max(0, min(position, len(siblings)))
+    siblings.insert(at, ind)
+    _renumber(version, new_parent_id, siblings)
+    after = {"上级指标": str(new_parent) if new_parent else "（一级）", "排序": ind.position}
+    log_action(
+        Action.INDICATOR_MOVE,
+        actor=actor,
+        obj=ind,
+        changes=diff(before, after),
+        data={"version": str(version)},
+    )
+    return ind
+
+
+@transaction.atomic
+def reorder(*, actor: Any, indicator: Indicator, direction: Literal["up", "down"]) -> Indicator:
+    """Swap the indicator with its previous (up) or next (down) sibling."""
+    if direction not in ("up", "down"):
+        raise ValueError("direction must be up or down")
+    version = _lock_draft(indicator.version)
+    ind = Indicator.objects.get(pk=indicator.pk)
+    siblings = _siblings(version, ind.parent_id)
+    i = next(k for k, s in enumerate(siblings) if s.pk == ind.pk)
+    j = i - 1 if direction == "up" else i + 1
+    if 0 <= j < len(siblings):
+        siblings[i], siblings[j] = siblings[j], siblings[i]
+        _renumber(version, ind.parent_id, siblings)
+        log_action(
+            Action.INDICATOR_MOVE,
+            actor=actor,
+            obj=ind,
+            changes={"排序": [i + 1, j + 1]},
+            data={"version": str(version)},
+        )
+    ind.refresh_from_db()
+    return ind
+
+
+@transaction.atomic
+def delete_indicator(*, actor: Any, indicator: Indicator) -> int:
+    """Delete the indicator with its whole subtree; returns how many indicators went."""
+    version = _lock_draft(indicator.version)
+    ind = Indicator.objects.get(pk=indicator.pk)
+    rows = selectors.subtree(ind)
+    log_action(
+        Action.INDICATOR_DELETE,
+        actor=actor,
+        obj=ind,
+        changes=diff(snapshot(ind, AUDIT_FIELDS), {}),
+        data={"version": str(version), "subtree": [r.code for r in rows]},
+    )
+    parent_id = ind.parent_id
+    ind.delete()
+    _renumber(version, parent_id, _siblings(version, parent_id))
+    return len(rows)
+
+
+# ---- weights -------------------------------------------------------------------------------
+
+
+def _store_weights(
+    version: SchemeVersion, parent: Indicator | None, kids: list[Indicator], weights: list[Decimal]
+) -> dict[str, list[Any]]:
+    """Store weights on ``kids`` (six places, summing to exactly 1); in a points version also
+    the points (weight × the parent's points, two places, summing to exactly the parent's)."""
+    ws = [w.quantize(SIX_PLACES, ROUND_HALF_UP) for w in weights]
+    if ws:
+        big = max(range(len(ws)), key=lambda k: ws[k])
+        ws[big] += Decimal(1) - sum(ws, Decimal(0))
+    pts: list[Decimal | None] = [None] * len(ws)
+    whole = version.total_points if parent is None else parent.points
+    if version.weighting == Weighting.POINTS and whole is not None and ws:
+        pts = [(w * whole).quantize(TWO_PLACES, ROUND_HALF_UP) for w in ws]
+        big = max(range(len(pts)), key=lambda k: pts[k] or 0)
+        pts[big] = (pts[big] or Decimal(0)) + whole - sum((p or 0 for p in pts), Decimal(0))
+    changes: dict[str, list[Any]] = {}
+    for kid, w, p in zip(kids, ws, pts, strict=True):
+        old = (kid.weight, kid.points)
+        kid.weight = w
+        if p is not None:
+            kid.points = p
+        kid.save(update_fields=["weight", "points"])
+        if old != (kid.weight, kid.points):
+            changes[kid.code] = [
+                f"{old[0] or 0:.4f}/{old[1] if old[1] is not None else '—'}",
+                f"{kid.weight:.4f}/{kid.points if kid.points is not None else '—'}",
+            ]
+    return changes
+
+
+def _parent_in(version: SchemeVersion, parent: Indicator | None) -> Indicator | None:
+    if parent is None:
+        return None
+    parent = Indicator.objects.get(pk=parent.pk)
+    if parent.version_id != version.pk:
+        raise ValidationError("上级指标不属于本版本")
+    return parent
+
+
+@transaction.atomic
+def set_weights(
+    *, actor: Any, version: SchemeVersion, parent: Indicator | None, weights: dict[str, Any]
+) -> list[Indicator]:
+    """Directly entered weights (0..1 by code) of the weighted children of ``parent``."""
+    version = _lock_draft(version)
+    parent = _parent_in(version, parent)
+    kids = selectors.weighted_children(version, parent)
+    if set(weights) != {k.code for k in kids}:
+        raise ValidationError("请为每一个同级指标填写权重")
+    values = []
+    for kid in kids:
+        w = _decimal(weights[kid.code], "weight", f"“{kid.name}”的权重")
+        if w is None or not 0 <= w <= 1:
+            raise ValidationError(f"“{kid.name}”的权重应在 0 至 100% 之间")
+        values.append(w)
+    total = sum(values, Decimal(0))
+    if abs(total - 1) > Decimal("0.001"):
+        raise ValidationError(f"同级指标权重合计 {total * 100:.2f}%，应为 100%")
+    changes = _store_weights(version, parent, kids, values)
+    log_action(
+        Action.SCHEME_WEIGHTS,
+        actor=actor,
+        obj=parent or version,
+        changes=changes,
+        data={"version": str(version), "method": "direct"},
+    )
+    return kids
+
+
+def _fmt_judgment(x: float) -> str:
+    if x >= 1:
+        return f"{x:.2g}" if abs(x - round(x)) > 0.05 else str(round(x))
+    inv = 1 / x
+    return f"1/{round(inv)}" if abs(inv - round(inv)) < 0.05 else f"{x:.2f}"
+
+
+def ahp_message(result: AHPResult, names: list[str]) -> str:
+    """The Chinese verdict on an AHP result: consistent, or which judgment to revisit."""
+    if result.consistent:
+        return f"一致性检验通过（CR={result.cr:.3f} < 0.1）"
+    i, j = result.worst_judgment or (0, 1)
+    return (
+        f"判断矩阵一致性比率 CR={result.cr:.2f} ≥ 0.1，请重新考虑“{names[i]}”与“{names[j]}”的"
+        f"比较（当前为 {_fmt_judgment(result.worst_value or 1)}，"
+        f"按其余判断约为 {_fmt_judgment(result.implied_value or 1)}）"
+    )
+
+
+AHP_ERRORS = {
+    "must be square and non-empty": "判断矩阵应为方阵，且至少有一个指标",
+    "must be finite and positive": "判断矩阵的每个元素都应为正数",
+    "not reciprocal": "判断矩阵不是互反矩阵（a[j][i] 应等于 1/a[i][j]）",
+    "AHP method": "层次分析法的计算方法应为特征向量法、方根法或和积法",
+    "RI table covers": "判断矩阵最多 15 阶",
+}
+
+
+def compute_ahp(matrix: Any, method: str = "eigenvector", ri: str = "saaty") -> AHPResult:
+    """The engine's AHP with its refusals translated to Chinese (ValidationError)."""
+    from kaoping.engine import EngineError, ahp
+
+    try:
+        return ahp(matrix, method, ri)
+    except (EngineError, ValueError, TypeError) as exc:
+        text = str(exc)
+        for key, message in AHP_ERRORS.items():
+            if key in text:
+                raise ValidationError(message) from exc
+        raise ValidationError(f"判断矩阵无效：{text}") from exc
+
+
+@transaction.atomic
+def set_weights_ahp(
+    *,
+    actor: Any,
+    version: SchemeVersion,
+    parent: Indicator | None,
+    matrix: list[list[float]],
+    method: str = "eigenvector",
+    allow_inconsistent: bool = False,
+) -> AHPResult:
+    """Weights of the weighted children of ``parent`` from a pairwise comparison matrix (rows
+    in the children's order). Refused when CR ≥ 0.1 unless ``allow_inconsistent``. The matrix,
+    CR and method are kept in ``version.options["ahp"][parent code or "_root"]``."""
+    version = _lock_draft(version)
+    parent = _parent_in(version, parent)
+    kids = selectors.weighted_children(version, parent)
+    if len(kids) < 2:
+        raise ValidationError("至少要有两个同级指标才能两两比较")
+    ri = (version.options or {}).get("ahp_ri", "saaty")
+    result = compute_ahp(matrix, method, ri)
+    if len(result.weights) != len(kids):
+        raise ValidationError(f"判断矩阵应为 {len(kids)} 阶（每个同级指标一行）")
+    if not result.consistent and not allow_inconsistent:
+        raise ValidationError(ahp_message(result, [k.name for k in kids]))
+    weights = [Decimal(repr(float(w))) for w in result.weights]
+    changes = _store_weights(version, parent, kids, weights)
+    options = dict(version.options or {})
+    options.setdefault("ahp", {})[parent.code if parent else "_root"] = {
+        "children": [k.code for k in kids],
+        "matrix": [[float(x) for x in row] for row in matrix],
+        "method": method,
+        "ri_table": ri,
+        "weights": [float(w) for w in result.weights],
+        "lambda_max": result.lambda_max,
+        "ci": result.ci,
+        "cr": result.cr,
+        "at": timezone.now().isoformat(),
+    }
+    version.options = options
+    version.save(update_fields=["options"])
+    log_action(
+        Action.SCHEME_WEIGHTS,
+        actor=actor,
+        obj=parent or version,
+        changes=changes,
+        data={"version": str(version), "method": f"ahp:{method}", "cr": round(result.cr, 4)},
+    )
+    return result
+
+
+# ---- publication ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def publish(*, actor: Any, version: SchemeVersion) -> SchemeVersion:
+    """Publish a draft: refused while the validation report has blocking errors; the version is
+    then frozen, with a SHA-256 fingerprint of its canonical content."""
+    from .validation import validate
+
+    version = _lock_draft(version)
+    report = validate(version)
+    if report.errors:
+        raise ValidationError(
+            [f"{issue.where}：{issue.message}" for issue in report.errors], code="blocking"
+        )
+    version.fingerprint = selectors.fingerprint(version)
+    version.status = VersionStatus.PUBLISHED
+    version.published_at = timezone.now()
+    version.published_by = actor if getattr(actor, "pk", None) else None
+    version.save(update_fields=["status", "published_at", "published_by", "fingerprint"])
+    log_action(
+        Action.SCHEME_PUBLISH,
+        actor=actor,
+        obj=version,
+        changes={"状态": ["草稿", "已发布"]},
+        data={"fingerprint": version.fingerprint, "warnings": len(report.warnings)},
+    )
+    return version
+
+
+# ---- the engine's view of a version --------------------------------------------------------
+
+
+def to_engine_nodes(version: SchemeVersion) -> list[dict[str, Any]]:
+    """The version's tree as the engine package's ``indicators`` list (docs/engine.md)."""
+    from .engine_bridge import engine_package
+
+    return engine_package(version)[0]["indicators"]
+
+
+def to_engine_tree(version: SchemeVersion) -> IndicatorTree:
+    """The engine's IndicatorTree, through the package loader (PackageError if malformed)."""
+    from kaoping.engine.package import load_package
+
+    from .engine_bridge import engine_package
+
+    return load_package(engine_package(version)[0]).tree
+
+
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "PUBLISHED_MESSAGE",
+    "PublishedVersionError",
+    "add_indicator",
+    "ahp_message",
+    "compute_ahp",
+    "confirm_proposed_rule",
+    "create_scheme",
+    "delete_indicator",
+    "move_indicator",
+    "new_draft",
+    "publish",
+    "reorder",
+    "set_weights",
+    "set_weights_ahp",
+    "to_engine_nodes",
+    "to_engine_tree",
+    "update_indicator",
+]
