@@ -13,7 +13,6 @@ from typing import Any
 from .constants import RaterGroupCode, Weighting
 from .models import Indicator, SchemeVersion
 
-
 DEFAULT_RATER_WEIGHTS = {RaterGroupCode.PARTY_COMMITTEE.value: 1.0}
 
 
