@@ -14,6 +14,8 @@ def navigation(request: Any) -> dict[str, Any]:
     if policy.has_perm(user, Perm.ORG_VIEW):
         items.append(("organizations:tree", "党组织", "diagram-3"))
         items.append(("organizations:people", "人员", "people"))
+    if policy.has_perm(user, Perm.SCHEME_VIEW):
+        items.append(("indicators:schemes", "指标体系", "list-check"))
     if policy.has_perm(user, Perm.USER_MANAGE) or policy.has_perm(user, Perm.ROLE_GRANT):
         items.append(("accounts:users", "账号与角色", "person-gear"))
     if policy.has_perm(user, Perm.AUDIT_VIEW):

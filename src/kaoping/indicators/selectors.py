@@ -63,6 +63,21 @@ class Row:
     def extra(self) -> bool:
         return is_extra(self.indicator)
 
+    @property
+    def weight_percent(self) -> Decimal | None:
+        w = self.indicator.weight
+        return None if w is None else (w * 100).quantize(Decimal("0.01"))
+
+    @property
+    def proposed_label(self) -> str:
+        kind = (self.indicator.proposed_rule or {}).get("kind", "")
+        return dict(RuleKind.choices).get(kind, kind)
+
+    @property
+    def proposed_params(self) -> str:
+        rule = {k: v for k, v in (self.indicator.proposed_rule or {}).items() if k != "kind"}
+        return json.dumps(rule, ensure_ascii=False)
+
 
 @dataclass
 class Tree:

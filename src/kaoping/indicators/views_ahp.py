@@ -1,0 +1,128 @@
+"""The AHP page of one sibling group: a pairwise comparison matrix on Saaty's 1–9 scale, live
+weights and consistency (HTMX), and "应用权重" storing the weights through ``services``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from . import selectors, services
+from .forms import SAATY, parse_matrix, saaty_label
+from .models import Indicator, PublishedVersionError, SchemeVersion
+from .views import _get_version, _refused
+
+AHP_METHODS = [
+    ("eigenvector", "特征向量法"),
+    ("geometric_mean", "方根法"),
+    ("arithmetic_mean", "和积法"),
+]
+
+
+def _group(
+    request: HttpRequest, pk: int, source: Any
+) -> tuple[SchemeVersion, bool, Indicator | None, list[Indicator]]:
+    version, can_manage = _get_version(request, pk)
+    parent = None
+    if source.get("parent"):
+        parent = version.indicators.filter(pk=source["parent"]).first()
+    return version, can_manage, parent, selectors.weighted_children(version, parent)
+
+
+def _stored(version: SchemeVersion, parent: Indicator | None, kids: list[Indicator]) -> Any:
+    record = (version.options or {}).get("ahp", {}).get(parent.code if parent else "_root")
+    if record and record.get("children") == [k.code for k in kids]:
+        return record
+    return None
+
+
+def _result_context(kids: list[Indicator], matrix: list[list[float]], method: str) -> Any:
+    try:
+        result = services.compute_ahp(matrix, method)
+    except ValidationError as exc:
+        return {"error": "；".join(exc.messages)}
+    names = [k.name for k in kids]
+    return {
+        "result": result,
+        "rows": list(zip(kids, [float(w) for w in result.weights], strict=True)),
+        "message": services.ahp_message(result, names),
+    }
+
+
+@login_required
+def ahp_page(request: HttpRequest, pk: int) -> HttpResponse:
+    version, can_manage, parent, kids = _group(request, pk, request.GET)
+    can_edit = can_manage and not version.is_published
+    n = len(kids)
+    method = "eigenvector"
+    stored = _stored(version, parent, kids)
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied
+        method = request.POST.get("method", method)
+        matrix = parse_matrix(request.POST, n)
+        try:
+            services.set_weights_ahp(
+                actor=request.user, version=version, parent=parent, matrix=matrix, method=method
+            )
+        except PublishedVersionError as exc:
+            return _refused(request, version.pk, str(exc))
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, f"已按层次分析法设置“{parent or '一级指标'}”下的权重。")
+            return redirect("indicators:version", version.pk)
+    elif stored:
+        matrix = stored["matrix"]
+        method = stored.get("method", method)
+    else:
+        matrix = [[1.0] * n for _ in range(n)]
+    cells = [
+        [
+            {
+                "i": i,
+                "j": j,
+                "col": kids[j].name,
+                "upper": j > i,
+                "diag": i == j,
+                "value": saaty_label(matrix[i][j]) if j > i else None,
+                "lower": saaty_label(matrix[i][j]) if j < i else None,
+            }
+            for j in range(n)
+        ]
+        for i in range(n)
+    ]
+    context = {
+        "version": version,
+        "parent": parent,
+        "kids": kids,
+        "cells": list(zip(kids, cells, strict=True)),
+        "method": method,
+        "methods": AHP_METHODS,
+        "can_edit": can_edit,
+        "stored": stored,
+        "scale": SAATY,
+    }
+    if n >= 2:
+        context |= _result_context(kids, matrix, method)
+    return render(request, "indicators/ahp.html", context)
+
+
+@login_required
+@require_POST
+def ahp_compute(request: HttpRequest, pk: int) -> HttpResponse:
+    """Weights, λmax, CI, CR and the verdict of the posted matrix (no write)."""
+    version, can_manage, parent, kids = _group(request, pk, request.GET)
+    method = request.POST.get("method", "eigenvector")
+    context: dict[str, Any] = {
+        "version": version,
+        "can_edit": can_manage and not version.is_published,
+    }
+    if len(kids) >= 2:
+        context |= _result_context(kids, parse_matrix(request.POST, len(kids)), method)
+    return render(request, "indicators/_ahp_result.html", context)

@@ -1,0 +1,342 @@
+"""Indicator-system pages: the owner (organizer), a sub-organizer (reads the agency's system),
+an outsider, a leader (read-only), a member and users without roles; the HTMX tree editor, AHP
+and publication."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from kaoping.accounts.models import Role
+from kaoping.indicators import services
+from kaoping.indicators.models import Indicator, VersionStatus
+
+from ..factories import UserFactory, grant
+from ..services.test_indicators import valid_version
+
+pytestmark = pytest.mark.django_db
+HX = {"HTTP_HX_REQUEST": "true"}
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def version(organizer, tree):
+    v = services.create_scheme(actor=organizer, owner=tree["root"], name="党支部年度考核")
+    top = services.add_indicator(actor=organizer, version=v, code="D1", name="政治建设", points=60)
+    services.add_indicator(
+        actor=organizer, version=v, parent=top, code="D1.1", name="理论学习", points=30,
+        rule_kind="rating", rule_params={"max": 10},
+    )  # fmt: skip
+    services.add_indicator(actor=organizer, version=v, code="D2", name="组织建设", points=40)
+    return v
+
+
+@pytest.fixture
+def leader(tree):
+    user = UserFactory(username="leader", full_name="书记")
+    grant(user, Role.LEADER, tree["a"])
+    return user
+
+
+@pytest.fixture
+def other_scheme_version(outsider, tree):
+    """A scheme owned by 第二党总支: invisible to 第一党总支's users."""
+    return services.create_scheme(actor=outsider, owner=tree["b"], name="二总支考核")
+
+
+def form_data(**overrides):
+    data = {
+        "code": "X",
+        "name": "新指标",
+        "dimension": "",
+        "points": "",
+        "rule_kind": "",
+        "data_source": "reviewer",
+        "missing_policy": "",
+        "veto_effect": "",
+        "veto_grade": "",
+        "criteria": "",
+        "rule_params_json": "",
+        "rule_params_initial": "",
+    }
+    data.update(overrides)
+    return data
+
+
+# ---- permissions ---------------------------------------------------------------------------
+
+
+def test_nav_entry_for_scheme_viewers(client, organizer, member):
+    assert "指标体系" in login(client, organizer).get("/").content.decode()
+    assert "指标体系" not in login(client, member).get("/").content.decode()
+
+
+def test_scheme_list_scoped(client, version, other_scheme_version, organizer, sub_organizer):
+    html = login(client, organizer).get(reverse("indicators:schemes")).content.decode()
+    assert "党支部年度考核" in html and "二总支考核" in html
+    html = login(client, sub_organizer).get(reverse("indicators:schemes")).content.decode()
+    assert "党支部年度考核" in html and "二总支考核" not in html
+    assert "基于此版新建草稿" not in html  # reads the agency's system, cannot manage it
+
+
+def test_member_and_norole_get_403(client, version, member, norole):
+    for user in (member, norole):
+        login(client, user)
+        assert client.get(reverse("indicators:schemes")).status_code == 403
+        assert client.get(reverse("indicators:version", args=[version.pk])).status_code == 403
+
+
+def test_outsider_gets_404(client, other_scheme_version, sub_organizer):
+    login(client, sub_organizer)
+    v = other_scheme_version
+    ind = services.add_indicator(actor=None, version=v, code="A", name="甲")
+    assert client.get(reverse("indicators:version", args=[v.pk])).status_code == 404
+    assert client.get(reverse("indicators:ahp", args=[v.pk])).status_code == 404
+    assert client.get(reverse("indicators:indicator_edit", args=[ind.pk])).status_code == 404
+    assert client.post(reverse("indicators:indicator_delete", args=[ind.pk])).status_code == 404
+    assert Indicator.objects.filter(pk=ind.pk).exists()
+
+
+def test_leader_reads_but_cannot_change(client, version, leader):
+    login(client, leader)
+    response = client.get(reverse("indicators:version", args=[version.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "理论学习" in html and "您可以查看该指标体系，但不能修改" in html
+    assert "hx-confirm" not in html and "发布" not in html.split("</nav>")[-1].split("校验报告")[0]
+    ind = version.indicators.get(code="D1.1")
+    assert client.get(reverse("indicators:indicator_edit", args=[ind.pk])).status_code == 403
+    assert client.post(reverse("indicators:indicator_delete", args=[ind.pk])).status_code == 403
+    assert client.post(reverse("indicators:publish", args=[version.pk])).status_code == 403
+    assert client.post(reverse("indicators:new_draft", args=[version.pk])).status_code == 403
+    url = reverse("indicators:indicator_add", args=[version.pk])
+    assert client.post(url, form_data()).status_code == 403
+    assert client.get(reverse("indicators:scheme_create")).status_code == 403
+
+
+# ---- scheme list, create, drafts -----------------------------------------------------------
+
+
+def test_create_scheme_page(client, organizer, tree):
+    login(client, organizer)
+    url = reverse("indicators:scheme_create")
+    data = {"name": "领导班子考核", "owner": tree["root"].pk, "target_kind": "cadre",
+            "weighting": "weights", "total_points": "100"}  # fmt: skip
+    response = client.post(url, data)
+    version = services.SchemeVersion.objects.get(scheme__name="领导班子考核")
+    assert response.status_code == 302 and response.url.endswith(f"/versions/{version.pk}/")
+    assert version.weighting == "weights"
+    response = client.post(url, data)
+    assert "已存在" in response.content.decode()
+
+
+def test_sub_organizer_creates_only_under_own_subtree(client, sub_organizer, tree):
+    login(client, sub_organizer)
+    data = {"name": "一总支考核", "owner": tree["root"].pk, "target_kind": "organization",
+            "weighting": "points", "total_points": "100"}  # fmt: skip
+    response = client.post(reverse("indicators:scheme_create"), data)
+    assert response.status_code == 200  # root is not a choice
+    data["owner"] = tree["a"].pk
+    assert client.post(reverse("indicators:scheme_create"), data).status_code == 302
+
+
+def test_new_draft_from_list(client, organizer, version):
+    login(client, organizer)
+    response = client.post(reverse("indicators:new_draft", args=[version.pk]), {"label": "修订"})
+    draft = version.scheme.versions.get(number=2)
+    assert response.url == reverse("indicators:version", args=[draft.pk])
+    assert draft.label == "修订" and draft.indicators.count() == 3
+
+
+# ---- the tree editor -----------------------------------------------------------------------
+
+
+def test_version_page_tree_and_live_totals(client, organizer, version):
+    response = login(client, organizer).get(reverse("indicators:version", args=[version.pk]))
+    html = response.content.decode()
+    rows = [r.indicator.code for r in response.context["tree"].rows]
+    assert rows == ["D1", "D1.1", "D2"]
+    # D1's children add up to 30 of its 60 points: shown red.
+    assert 'text-danger fw-semibold" data-testid="sum-D1"' in html
+    assert "30 / 60" in html
+
+
+def test_add_edit_form_and_save_returns_tree(client, organizer, version):
+    login(client, organizer)
+    d1 = version.indicators.get(code="D1")
+    url = reverse("indicators:indicator_add", args=[version.pk]) + f"?parent={d1.pk}"
+    response = client.get(url, **HX)
+    assert response.templates[0].name == "indicators/_indicator_form_row.html"
+    data = form_data(
+        code="D1.2", name="组织生活", points="30", rule_kind="deduction", r_max="30",
+        r_items="a,未按时召开支委会,2\nb,未开展主题党日,1", r_cap="30", criteria="按次扣分",
+        methods=["documents", "interview"], evidence_what=["会议记录", ""],
+        evidence_count=["2", "1"], evidence_optional=["0"], rw_party_committee="0.6",
+        rw_members="0.4", veto_effect="ceiling", veto_grade="一般",
+    )  # fmt: skip
+    response = client.post(url, data, **HX)
+    assert response.status_code == 200
+    assert response.templates[0].name == "indicators/_tree.html"
+    ind = version.indicators.get(code="D1.2")
+    assert ind.parent == d1 and ind.level == 2 and ind.points == Decimal(30)
+    assert ind.rule_params == {
+        "max": 30, "cap": 30,
+        "items": [{"code": "a", "name": "未按时召开支委会", "per": 2},
+                  {"code": "b", "name": "未开展主题党日", "per": 1}],
+    }  # fmt: skip
+    assert ind.evidence == [{"what": "会议记录", "count": 2, "optional": True}]
+    assert ind.rater_weights == {"party_committee": 0.6, "members": 0.4}
+    assert ind.veto == {"effect": "ceiling", "grade": "一般"}
+    assert 'data-testid="sum-D1"' in response.content.decode()
+    # The edit form starts from the stored values, friendly fields included.
+    edit = client.get(reverse("indicators:indicator_edit", args=[ind.pk]), **HX).content.decode()
+    assert "a,未按时召开支委会,2" in edit and "会议记录" in edit
+
+
+def test_form_errors_swap_back_into_the_row(client, organizer, version):
+    login(client, organizer)
+    ind = version.indicators.get(code="D1.1")
+    url = reverse("indicators:indicator_edit", args=[ind.pk])
+    response = client.post(
+        url, form_data(code="D2", name="理论学习", rule_kind="rating", r_max=""), **HX
+    )
+    assert response["HX-Retarget"] == f"#ind-{ind.pk}"
+    html = response.content.decode()
+    assert "已存在" in html and "满分" in html
+
+
+def test_json_parameters_win_when_changed(client, organizer, version):
+    login(client, organizer)
+    ind = version.indicators.get(code="D1.1")
+    url = reverse("indicators:indicator_edit", args=[ind.pk])
+    data = form_data(code="D1.1", name="理论学习", points="30", rule_kind="linear",
+                     rule_params_json='{"floor": 60, "target": 95}',
+                     rule_params_initial='{"max": 10}')  # fmt: skip
+    client.post(url, data, **HX)
+    ind.refresh_from_db()
+    assert (ind.rule_kind, ind.rule_params) == ("linear", {"floor": 60, "target": 95})
+
+
+def test_reorder_move_delete(client, organizer, version):
+    login(client, organizer)
+    d2 = version.indicators.get(code="D2")
+    client.post(reverse("indicators:indicator_move", args=[d2.pk]), {"direction": "up"}, **HX)
+    assert list(version.indicators.filter(level=1).order_by("position").values_list("code", flat=True)) == ["D2", "D1"]  # fmt: skip
+    d11 = version.indicators.get(code="D1.1")
+    url = reverse("indicators:indicator_move", args=[d11.pk])
+    response = client.post(url, {"new_parent": d2.pk, "position": "-1"}, **HX)
+    assert response.status_code == 200
+    d11.refresh_from_db()
+    assert d11.parent == d2
+    response = client.post(url, {"new_parent": d11.pk, "position": "-1"}, **HX)
+    assert response.status_code == 200  # refused: not a choice (itself)
+    d11.refresh_from_db()
+    assert d11.parent == d2
+    response = client.post(reverse("indicators:indicator_delete", args=[d2.pk]), **HX)
+    assert response.status_code == 200
+    assert list(version.indicators.values_list("code", flat=True)) == ["D1"]
+
+
+def test_delete_button_asks_for_confirmation_in_chinese(client, organizer, version):
+    html = login(client, organizer).get(reverse("indicators:version", args=[version.pk]))
+    assert "确定删除“D1 政治建设”及其全部下级指标吗？" in html.content.decode()
+
+
+def test_confirm_proposed_rule_button(client, organizer, version):
+    ind = services.add_indicator(
+        actor=organizer, version=version, code="D2.1", name="发展党员",
+        parent=version.indicators.get(code="D2"),
+        proposed_rule={"kind": "rating", "max": 40},
+    )  # fmt: skip
+    login(client, organizer)
+    html = client.get(reverse("indicators:version", args=[version.pk])).content.decode()
+    assert "确认采用" in html
+    client.post(reverse("indicators:confirm_rule", args=[ind.pk]), **HX)
+    ind.refresh_from_db()
+    assert ind.rule_kind == "rating" and ind.proposed_rule == {}
+
+
+# ---- AHP -----------------------------------------------------------------------------------
+
+
+def _matrix_post(values, method="eigenvector"):
+    data = {"method": method}
+    data.update(values)
+    return data
+
+
+def test_ahp_compute_names_the_inconsistent_pair(client, organizer, tree):
+    v = services.create_scheme(actor=organizer, owner=tree["root"], name="W", weighting="weights")
+    for code, name in [("A", "政治建设"), ("B", "组织建设"), ("C", "作风建设")]:
+        services.add_indicator(actor=organizer, version=v, code=code, name=name)
+    login(client, organizer)
+    page = client.get(reverse("indicators:ahp", args=[v.pk])).content.decode()
+    assert 'name="a_0_1"' in page and 'id="r_1_0"' in page and "1/9 极端次要" in page
+    url = reverse("indicators:ahp_compute", args=[v.pk])
+    html = client.post(url, _matrix_post({"a_0_1": "9", "a_0_2": "1/9", "a_1_2": "9"}), **HX)
+    html = html.content.decode()
+    assert "≥ 0.1，请重新考虑“" in html and "disabled" in html
+    ok = _matrix_post({"a_0_1": "2", "a_0_2": "4", "a_1_2": "2"})
+    assert "一致性检验通过" in client.post(url, ok, **HX).content.decode()
+    response = client.post(reverse("indicators:ahp", args=[v.pk]), ok)
+    assert response.status_code == 302
+    weights = list(v.indicators.order_by("position").values_list("weight", flat=True))
+    assert sum(weights) == 1 and weights[0] > weights[1] > weights[2]
+    v.refresh_from_db()
+    assert v.options["ahp"]["_root"]["children"] == ["A", "B", "C"]
+    page = client.get(reverse("indicators:ahp", args=[v.pk])).content.decode()
+    assert '<option value="4" selected>' in page  # the stored matrix comes back
+
+
+def test_ahp_apply_refused_when_inconsistent(client, organizer, version):
+    d3 = services.add_indicator(actor=organizer, version=version, code="D3", name="作风建设")
+    assert d3
+    login(client, organizer)
+    url = reverse("indicators:ahp", args=[version.pk])
+    response = client.post(url, _matrix_post({"a_0_1": "9", "a_0_2": "1/9", "a_1_2": "9"}))
+    assert response.status_code == 200
+    assert "请重新考虑" in response.content.decode()
+    assert version.indicators.get(code="D1").points == 60
+
+
+# ---- publication ---------------------------------------------------------------------------
+
+
+def test_publish_with_errors_shows_the_report(client, organizer, version):
+    login(client, organizer)
+    response = client.post(reverse("indicators:publish", args=[version.pk]), follow=True)
+    html = response.content.decode()
+    assert "阻断性问题" in html and "查看完整校验报告" in html
+    assert reverse("indicators:validation", args=[version.pk]) in html
+    version.refresh_from_db()
+    assert version.status == VersionStatus.DRAFT
+
+
+def test_publish_then_read_only_and_edits_refused(client, organizer, tree):
+    version = valid_version(organizer, tree["root"])
+    login(client, organizer)
+    response = client.post(reverse("indicators:publish", args=[version.pk]), follow=True)
+    assert "已发布" in response.content.decode()
+    version.refresh_from_db()
+    assert version.is_published
+    html = client.get(reverse("indicators:version", args=[version.pk])).content.decode()
+    assert "hx-confirm" not in html and "内容已冻结" in html
+    ind = version.indicators.get(code="D1.1")
+    response = client.post(
+        reverse("indicators:indicator_edit", args=[ind.pk]), form_data(code="Z"), follow=True
+    )
+    assert "已发布的版本不能修改，请基于它新建草稿" in response.content.decode()
+    response = client.post(reverse("indicators:indicator_delete", args=[ind.pk]), **HX)
+    assert response["HX-Redirect"] == reverse("indicators:version", args=[version.pk])
+    ind.refresh_from_db()
+    assert ind.code == "D1.1"
+
+
+def test_placeholders_reserved(client, organizer, version):
+    login(client, organizer)
+    for name in ("import", "export", "validation", "diff"):
+        assert reverse(f"indicators:{name}", args=[version.pk])
