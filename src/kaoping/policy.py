@@ -34,6 +34,10 @@ class Perm(StrEnum):
     DIRECTORY_LOOKUP = "directory.lookup"  # pick people/organizations when managing accounts
     SCHEME_VIEW = "scheme.view"  # read indicator systems
     SCHEME_MANAGE = "scheme.manage"  # design, weight, import, publish indicator systems
+    CAMPAIGN_VIEW = "campaign.view"  # see campaigns one takes part in
+    CAMPAIGN_MANAGE = "campaign.manage"  # launch and run campaigns (organizers)
+    SELF_ASSESS = "campaign.self_assess"  # fill in the own unit's self-assessment
+    REVIEW = "campaign.review"  # score assigned targets
 
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
@@ -41,11 +45,21 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.SECURITY_ADMIN: frozenset({Perm.ROLE_GRANT, Perm.DIRECTORY_LOOKUP}),
     Role.AUDIT_ADMIN: frozenset({Perm.AUDIT_VIEW}),
     Role.ASSESSMENT_ADMIN: frozenset(
-        {Perm.ORG_VIEW, Perm.ORG_MANAGE, Perm.ORG_EXPORT, Perm.SCHEME_VIEW, Perm.SCHEME_MANAGE}
+        {
+            Perm.ORG_VIEW,
+            Perm.ORG_MANAGE,
+            Perm.ORG_EXPORT,
+            Perm.SCHEME_VIEW,
+            Perm.SCHEME_MANAGE,
+            Perm.CAMPAIGN_VIEW,
+            Perm.CAMPAIGN_MANAGE,
+        }
     ),
-    Role.LEADER: frozenset({Perm.ORG_VIEW, Perm.ORG_EXPORT, Perm.SCHEME_VIEW}),
-    Role.SUBMITTER: frozenset({Perm.ORG_VIEW, Perm.SCHEME_VIEW}),
-    Role.REVIEWER: frozenset({Perm.ORG_VIEW, Perm.SCHEME_VIEW}),
+    Role.LEADER: frozenset({Perm.ORG_VIEW, Perm.ORG_EXPORT, Perm.SCHEME_VIEW, Perm.CAMPAIGN_VIEW}),
+    Role.SUBMITTER: frozenset(
+        {Perm.ORG_VIEW, Perm.SCHEME_VIEW, Perm.CAMPAIGN_VIEW, Perm.SELF_ASSESS}
+    ),
+    Role.REVIEWER: frozenset({Perm.ORG_VIEW, Perm.SCHEME_VIEW, Perm.CAMPAIGN_VIEW, Perm.REVIEW}),
     Role.MEMBER: frozenset({Perm.ORG_VIEW}),
 }
 
@@ -245,3 +259,98 @@ def get_version_for_user(user: Any, pk: Any) -> tuple[Any, bool]:
     except (ValueError, TypeError, SchemeVersion.DoesNotExist) as exc:
         raise Http404 from exc
     return version, can_manage_scheme(user, version.scheme)
+
+
+# ---- campaigns ----------------------------------------------------------------------------
+#
+# Who sees which campaign, and which of its targets:
+# - 考核管理员: campaigns owned in their subtree (and may run them); campaigns owned above them
+#   that have targets in their subtree (read, limited to those targets);
+# - 领导: campaigns with targets in their subtree (read, limited to those targets);
+# - 单位填报员: campaigns in which their unit is a target (their own target only);
+# - 评审员: campaigns in which they are assigned targets (those targets only).
+
+
+def _target_unit_q(user: Any, perm: Perm, prefix: str = "") -> Q:
+    """Targets whose unit (the organization, or the person's organization) is in scope."""
+    return org_scope(user, perm, prefix=f"{prefix}organization__") | org_scope(
+        user, perm, prefix=f"{prefix}person__organization__"
+    )
+
+
+def visible_campaigns(user: Any) -> QuerySet[Any]:
+    from kaoping.campaigns.models import Campaign
+
+    if not has_perm(user, Perm.CAMPAIGN_VIEW):
+        return Campaign.objects.none()
+    q = Q(pk__in=[])
+    if has_perm(user, Perm.CAMPAIGN_MANAGE):
+        q |= org_scope(user, Perm.CAMPAIGN_MANAGE, prefix="owner__")
+    q |= Q(pk__in=_targets_q_campaign_ids(user))
+    if has_perm(user, Perm.REVIEW):
+        q |= Q(assignments__reviewer=user)
+    return Campaign.objects.filter(q).distinct()
+
+
+def _targets_q_campaign_ids(user: Any) -> QuerySet[Any]:
+    from kaoping.campaigns.models import Target
+
+    return Target.objects.filter(_target_unit_q(user, Perm.CAMPAIGN_VIEW)).values("campaign_id")
+
+
+def can_manage_campaign(user: Any, campaign: Any) -> bool:
+    return has_perm(user, Perm.CAMPAIGN_MANAGE) and any(
+        campaign.owner.path.startswith(p) if sub else campaign.owner.path == p
+        for p, sub in _paths_for(user, Perm.CAMPAIGN_MANAGE)
+    )
+
+
+def get_campaign_for_user(user: Any, pk: Any) -> tuple[Any, bool]:
+    """The campaign if the user takes part in it (else 404), and whether they run it."""
+    from kaoping.campaigns.models import Campaign
+
+    try:
+        campaign = (
+            visible_campaigns(user)
+            .select_related("owner", "scheme_version", "scheme_version__scheme")
+            .get(pk=pk)
+        )
+    except (ValueError, TypeError, Campaign.DoesNotExist) as exc:
+        raise Http404 from exc
+    return campaign, can_manage_campaign(user, campaign)
+
+
+def visible_targets(user: Any, campaign: Any) -> QuerySet[Any]:
+    """The targets of ``campaign`` the user may see (all of them for those who run it)."""
+    from kaoping.campaigns.models import Target
+
+    targets = Target.objects.filter(campaign=campaign)
+    if can_manage_campaign(user, campaign):
+        return targets
+    q = _target_unit_q(user, Perm.CAMPAIGN_VIEW)
+    if has_perm(user, Perm.REVIEW):
+        q |= Q(assignments__reviewer=user)
+    return targets.filter(q).distinct()
+
+
+def get_target_for_user(user: Any, campaign: Any, pk: Any) -> Any:
+    from kaoping.campaigns.models import Target
+
+    try:
+        return visible_targets(user, campaign).select_related("organization", "person").get(pk=pk)
+    except (ValueError, TypeError, Target.DoesNotExist) as exc:
+        raise Http404 from exc
+
+
+def can_self_assess(user: Any, target: Any) -> bool:
+    """单位填报员 of the target's own unit (a unit fills in its own form, nobody else's)."""
+    unit = target.unit
+    return (
+        unit is not None
+        and has_perm(user, Perm.SELF_ASSESS)
+        and any(unit.path == p for p, _ in _paths_for(user, Perm.SELF_ASSESS))
+    )
+
+
+def is_assigned_reviewer(user: Any, target: Any) -> bool:
+    return has_perm(user, Perm.REVIEW) and target.assignments.filter(reviewer=user).exists()

@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "kaoping.organizations",
     "kaoping.jobs",
     "kaoping.indicators",
+    "kaoping.campaigns",
+    "kaoping.collection",
 ]
 
 MIDDLEWARE = [

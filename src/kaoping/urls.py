@@ -7,6 +7,8 @@ urlpatterns = [
     path("orgs/", include("kaoping.organizations.urls")),
     path("jobs/", include("kaoping.jobs.urls")),
     path("schemes/", include("kaoping.indicators.urls")),
+    path("campaigns/", include("kaoping.campaigns.urls")),
+    path("collect/", include("kaoping.collection.urls")),
 ]
 
 handler403 = "kaoping.core.views.permission_denied"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CollectionConfig(AppConfig):
+    name = "kaoping.collection"
+    verbose_name = "数据采集"
