@@ -140,6 +140,16 @@ def search_organizations(orgs: QuerySet[Organization], q: str) -> QuerySet[Organ
     return orgs.filter(cond)
 
 
+def post_rank():  # type: ignore[no-untyped-def]
+    """An ORDER BY expression listing posts as their titles are listed (书记 first)."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    return Case(
+        *[When(title=t.value, then=Value(i)) for i, t in enumerate(PostTitle)],
+        output_field=IntegerField(),
+    )
+
+
 def secretary_of(org: Organization) -> Person | None:
     post = (
         Post.objects.filter(organization=org, title=PostTitle.SECRETARY, ended_on__isnull=True)

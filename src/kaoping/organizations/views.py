@@ -93,7 +93,9 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(parent=org)
         .order_by("sort_order", "code"),
         "counts": counts,
-        "current_posts": posts.filter(ended_on__isnull=True).order_by("title"),
+        "current_posts": posts.filter(ended_on__isnull=True).order_by(
+            selectors.post_rank(), "started_on"
+        ),
         "past_posts": posts.filter(ended_on__isnull=False).order_by("-ended_on"),
         "warnings": selectors.organization_warnings(one),
         "page_obj": page_obj,
