@@ -340,3 +340,31 @@ def test_placeholders_reserved(client, organizer, version):
     login(client, organizer)
     for name in ("import", "export", "validation", "diff"):
         assert reverse(f"indicators:{name}", args=[version.pk])
+
+
+def test_edit_page_without_htmx_and_weight_in_percent(client, organizer, tree):
+    v = services.create_scheme(actor=organizer, owner=tree["root"], name="W", weighting="weights")
+    ind = services.add_indicator(actor=organizer, version=v, code="A", name="甲", weight=1)
+    login(client, organizer)
+    url = reverse("indicators:indicator_edit", args=[ind.pk])
+    response = client.get(url)
+    assert response.templates[0].name == "indicators/indicator_page.html"
+    assert 'name="weight_percent" value="100"' in response.content.decode()
+    response = client.post(url, form_data(code="A", name="甲", weight_percent="40"))
+    assert response.status_code == 302
+    ind.refresh_from_db()
+    assert ind.weight == Decimal("0.4")
+
+
+def test_ahp_in_points_version_converts_to_points(client, organizer, version):
+    login(client, organizer)
+    d1 = version.indicators.get(code="D1")
+    services.add_indicator(
+        actor=organizer, version=version, parent=d1, code="D1.2", name="学习成效",
+        rule_kind="rating", rule_params={"max": 10},
+    )  # fmt: skip
+    url = reverse("indicators:ahp", args=[version.pk]) + f"?parent={d1.pk}"
+    assert "应用后按权重折算分值" in client.get(url).content.decode()
+    assert client.post(url, {"method": "eigenvector", "a_0_1": "2"}).status_code == 302
+    points = list(d1.children.order_by("position").values_list("points", flat=True))
+    assert points == [Decimal(40), Decimal(20)]

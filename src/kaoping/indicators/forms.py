@@ -210,7 +210,9 @@ class IndicatorForm(forms.Form):
             "name": ind.name,
             "dimension": ind.dimension,
             "points": ind.points,
-            "weight_percent": None if ind.weight is None else (ind.weight * 100).normalize(),
+            "weight_percent": (
+                None if ind.weight is None else format((ind.weight * 100).normalize(), "f")
+            ),
             "rule_kind": ind.rule_kind,
             "criteria": ind.criteria,
             "methods": ind.methods,
