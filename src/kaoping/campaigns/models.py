@@ -124,6 +124,8 @@ class CampaignEvent(models.Model):
     to_stage = models.CharField(max_length=20, choices=Stage.choices)
     reopened = models.BooleanField(default=False)
     reason = models.TextField(blank=True)
+    # Soft-guard problems the organizer confirmed past (仍要继续), kept with the move.
+    overridden = models.JSONField(default=list, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
