@@ -321,6 +321,12 @@ def test_weights_column_gives_a_weighted_scheme(tree):
     assert v.indicators.get(code="1").weight == Decimal("0.4")
     assert v.indicators.get(code="1.2").weight == Decimal("0.5")
     assert v.indicators.get(code="1.1").points is None
+    before = canonical_json(version_document(v))
+    for fmt in ("xlsx", "json"):
+        again = do_import(
+            io.BytesIO(export_bytes(v, fmt)), tree, filename=f"x.{fmt}", scheme=v.scheme
+        )
+        assert again.ok and canonical_json(version_document(again.version)) == before
 
 
 # ---- round trips ---------------------------------------------------------------------------

@@ -124,6 +124,7 @@ def _write(
         else:
             ids.update({o.code: o.pk for o in created})
         progress.advance(len(rows))
+    parents = {p.parent for p in plan.indicators}
     log_action(
         Action.IMPORT,
         actor=user,
@@ -135,9 +136,7 @@ def _write(
             "指标体系": scheme.name,
             "版本": number,
             "指标数": len(plan.indicators),
-            "末级指标数": sum(
-                1 for p in plan.indicators if p.code not in {q.parent for q in plan.indicators}
-            ),
+            "末级指标数": len({p.code for p in plan.indicators} - parents),
         },
     )
     return version
