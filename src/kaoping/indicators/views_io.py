@@ -78,6 +78,12 @@ class SchemeImportForm(forms.Form):
         self.fields["scheme"].queryset = _manageable_schemes(user)
         self.fields["owner"].empty_label = "请选择"
         self.fields["scheme"].empty_label = "请选择"
+        for name in ("file", "name"):
+            self.fields[name].widget.attrs["class"] = "form-control"
+        for name in ("owner", "scheme"):
+            self.fields[name].widget.attrs["class"] = "form-select"
+        self.fields["dry_run"].widget.attrs["class"] = "form-check-input"
+        self.fields["file"].widget.attrs["accept"] = ".xlsx,.json"
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
