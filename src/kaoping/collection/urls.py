@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import review_views
+from . import daily_views, review_views, self_views
 
 app_name = "collection"
 urlpatterns: list = [
@@ -14,4 +14,45 @@ urlpatterns: list = [
     path("review/<int:campaign_pk>/submit/", review_views.review_submit, name="review_submit"),
     path("review/<int:campaign_pk>/sheets/", review_views.review_sheets, name="review_sheets"),
     path("review/sheets/<int:sheet_pk>/reopen/", review_views.review_reopen, name="review_reopen"),
+    # Self-assessment and evidence (self_views.py)
+    path("self/", self_views.self_list, name="self_list"),
+    path("self/<int:campaign_id>/", self_views.self_overview, name="self_overview"),
+    path("self/<int:campaign_id>/<int:target_id>/", self_views.self_form, name="self_form"),
+    path(
+        "self/<int:campaign_id>/<int:target_id>/item/<int:indicator_id>/",
+        self_views.save_row,
+        name="self_save_row",
+    ),
+    path(
+        "self/<int:campaign_id>/<int:target_id>/item/<int:indicator_id>/upload/",
+        self_views.upload,
+        name="self_upload",
+    ),
+    path(
+        "self/<int:campaign_id>/<int:target_id>/item/<int:indicator_id>/library/",
+        self_views.library,
+        name="self_library",
+    ),
+    path(
+        "self/<int:campaign_id>/<int:target_id>/item/<int:indicator_id>/attach/",
+        self_views.attach,
+        name="self_attach",
+    ),
+    path(
+        "self/<int:campaign_id>/<int:target_id>/item/<int:indicator_id>/detach/<int:evidence_id>/",
+        self_views.detach,
+        name="self_detach",
+    ),
+    path("self/<int:campaign_id>/<int:target_id>/submit/", self_views.submit, name="self_submit"),
+    path(
+        "self/<int:campaign_id>/<int:target_id>/return/",
+        self_views.return_assessment,
+        name="self_return",
+    ),
+    path("self/<int:campaign_id>/<int:target_id>/accept/", self_views.accept, name="self_accept"),
+    path("evidence/<int:evidence_id>/", self_views.evidence_preview, name="evidence_preview"),
+    # Daily records (daily_views.py)
+    path("daily/", daily_views.daily_list, name="daily_list"),
+    path("daily/new/", daily_views.daily_create, name="daily_create"),
+    path("daily/<int:record_id>/delete/", daily_views.daily_delete, name="daily_delete"),
 ]
