@@ -30,6 +30,7 @@ RECORD_FIELDS = (
     "description",
 )
 DESCRIPTION_MAX = 2000
+TWO_PLACES = Decimal("0.01")
 
 
 def record_kind(indicator: Any, item: dict[str, Any]) -> str:
@@ -81,8 +82,10 @@ def create_record(
             pts = Decimal(str(points).strip())
         except (InvalidOperation, ValueError):
             pts = Decimal(-1)
-        if not pts.is_finite() or pts <= 0 or pts > 1000 or pts != pts.quantize(Decimal("0.01")):
+        if not pts.is_finite() or pts <= 0 or pts > 1000 or pts != pts.quantize(TWO_PLACES):
             errors["points"] = "分值应为大于 0 的数字（最多两位小数）"
+        else:
+            pts = pts.quantize(TWO_PLACES)
     if occurred_on is None:
         errors["occurred_on"] = "请填写发生日期"
     elif occurred_on > timezone.localdate():
