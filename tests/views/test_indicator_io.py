@@ -14,7 +14,7 @@ from kaoping.indicators.scheme_doc import canonical_json, version_document
 from tests.factories import UserFactory, grant
 from tests.indicator_workbooks import build, to_bytes
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.views.indicator_io_urls")]
+pytestmark = pytest.mark.django_db
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

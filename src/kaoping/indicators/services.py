@@ -402,9 +402,10 @@ def confirm_proposed_rule(*, actor: Any, indicator: Indicator) -> Indicator:
     from kaoping.engine.package import RULE_FIELDS
 
     params = {k: v for k, v in proposed.items() if k in RULE_FIELDS}
-    return update_indicator(
-        actor=actor, indicator=indicator, rule_kind=kind, rule_params=params, proposed_rule={}
-    )
+    fields: dict[str, Any] = {"rule_kind": kind, "rule_params": params, "proposed_rule": {}}
+    if isinstance(proposed.get("veto"), dict):
+        fields["veto"] = proposed["veto"]  # the effect read with the rule (记零分 / 限定等次)
+    return update_indicator(actor=actor, indicator=indicator, **fields)
 
 
 @transaction.atomic

@@ -84,6 +84,11 @@ def _effective_dimension(ind: Indicator, by_id: dict[int, Indicator]) -> str:
     return ""
 
 
+def _kind(ind: Indicator) -> str:
+    """The rule kind, or the kind proposed on import while it awaits confirmation."""
+    return ind.rule_kind or str((ind.proposed_rule or {}).get("kind", ""))
+
+
 def validate(version: SchemeVersion) -> Report:
     report = Report()
     inds = list(version.indicators.all())
@@ -112,7 +117,7 @@ def _check_structure(
 ) -> None:
     points_mode = version.weighting == Weighting.POINTS
     for parent_id, group in children.items():
-        base = [c for c in group if c.rule_kind not in EXTRA_KINDS]
+        base = [c for c in group if _kind(c) not in EXTRA_KINDS]
         parent = next((i for i in inds if i.pk == parent_id), None)
         if points_mode:
             missing = [c for c in base if c.points is None]
