@@ -16,11 +16,19 @@ def navigation(request: Any) -> dict[str, Any]:
         items.append(("organizations:people", "人员", "people"))
     if policy.has_perm(user, Perm.SCHEME_VIEW):
         items.append(("indicators:schemes", "指标体系", "list-check"))
+    if policy.has_perm(user, Perm.CAMPAIGN_VIEW):
+        items.append(("campaigns:list", "考核活动", "clipboard-check"))
     if policy.has_perm(user, Perm.USER_MANAGE) or policy.has_perm(user, Perm.ROLE_GRANT):
         items.append(("accounts:users", "账号与角色", "person-gear"))
     if policy.has_perm(user, Perm.AUDIT_VIEW):
         items.append(("audit:log", "审计日志", "journal-text"))
+    unread = None
+    if policy.has_perm(user, Perm.CAMPAIGN_VIEW):
+        from kaoping.campaigns.models import Notification
+
+        unread = Notification.objects.filter(user=user, read_at__isnull=True).count()
     return {
         "nav": items,
         "user_roles": sorted(r.label for r in policy.roles(user)),
+        "unread_notifications": unread,
     }

@@ -39,6 +39,10 @@ def healthz(request):
 def home(request):
     user = request.user
     context: dict[str, object] = {"roles": sorted(r.label for r in policy.roles(user))}
+    if policy.has_perm(user, Perm.CAMPAIGN_VIEW):
+        from kaoping.campaigns.selectors import todo_for
+
+        context["todo"] = todo_for(user)
     if policy.has_perm(user, Perm.ORG_MANAGE) or policy.has_perm(user, Perm.ORG_EXPORT):
         orgs = policy.visible_organizations(user)
         context["warnings"] = organization_warnings(orgs)[:50]
