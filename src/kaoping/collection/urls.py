@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import daily_views, review_views, self_views
+from . import daily_views, quant_views, review_views, self_views
 
 app_name = "collection"
 urlpatterns: list = [
@@ -14,6 +14,12 @@ urlpatterns: list = [
     path("review/<int:campaign_pk>/submit/", review_views.review_submit, name="review_submit"),
     path("review/<int:campaign_pk>/sheets/", review_views.review_sheets, name="review_sheets"),
     path("review/sheets/<int:sheet_pk>/reopen/", review_views.review_reopen, name="review_reopen"),
+    # Quantitative data (quant_views.py)
+    path("quant/<int:campaign_pk>/", quant_views.quant_home, name="quant_home"),
+    path("quant/<int:campaign_pk>/template/", quant_views.quant_template, name="quant_template"),
+    path("quant/<int:campaign_pk>/import/", quant_views.quant_import, name="quant_import"),
+    path("quant/<int:campaign_pk>/manual/", quant_views.quant_manual, name="quant_manual"),
+    path("quant/batches/<int:batch_pk>/undo/", quant_views.quant_undo, name="quant_undo"),
     # Self-assessment and evidence (self_views.py)
     path("self/", self_views.self_list, name="self_list"),
     path("self/<int:campaign_id>/", self_views.self_overview, name="self_overview"),
