@@ -62,14 +62,19 @@ def test_ri_table_choice_is_recorded() -> None:
 
 
 def test_refuses_bad_matrices() -> None:
-    with pytest.raises(EngineError, match="positive"):
+    with pytest.raises(EngineError, match="每个元素都必须是正数"):
         ahp([[1, -2], [-0.5, 1]])
-    with pytest.raises(EngineError, match="reciprocal"):
+    with pytest.raises(EngineError) as exc:
         ahp([[1, 3], [3, 1]])
-    with pytest.raises(EngineError, match="square"):
+    assert str(exc.value) == (
+        "判断矩阵不是互反矩阵：第 1 行第 2 列为 3，第 2 行第 1 列应为其倒数 1/3，实际为 3"
+    )
+    with pytest.raises(EngineError, match="方阵"):
         ahp([[1, 2, 3]])
-    with pytest.raises(EngineError, match="method"):
+    with pytest.raises(EngineError, match="计算方法"):
         ahp([[1, 2], [0.5, 1]], method="power")
+    with pytest.raises(EngineError, match="只到 15 阶"):
+        ahp(np.ones((16, 16)))
 
 
 def test_inconsistent_matrix_names_worst_judgment() -> None:
@@ -81,6 +86,25 @@ def test_inconsistent_matrix_names_worst_judgment() -> None:
     assert r.cr >= 0.1 and not r.consistent
     assert r.worst_judgment == (0, 3)
     assert r.worst_value == pytest.approx(1 / 8)
+    # the structured fields name the judgment for the app; the message says it in Chinese
+    assert r.to_dict()["worst_judgment"] == [0, 3]
+    assert r.message.startswith(f"判断矩阵的一致性比率 CR = {r.cr:.3f} ≥ 0.1，未通过一致性检验")
+    assert "第 1 行第 4 列的判断（当前为 1/8，按其余判断约为" in r.message
+    named = r.describe(["政治建设", "思想建设", "组织建设", "作风建设"])
+    assert "与其余判断最不一致的是“政治建设”与“作风建设”的比较（当前为 1/8" in named
+    assert ahp(w[:, None] / w[None, :]).message == "一致性检验通过（CR = 0.000 < 0.1）"
+
+
+def test_format_judgment() -> None:
+    from kaoping.engine.ahp import format_judgment
+
+    assert [format_judgment(v) for v in (3.0, 1 / 5, 2.5, 0.43, 1.0)] == [
+        "3",
+        "1/5",
+        "2.5",
+        "0.43",
+        "1",
+    ]
 
 
 def test_group_ahp_geometric_mean() -> None:

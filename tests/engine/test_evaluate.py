@@ -118,11 +118,11 @@ def test_ranks_within_groups() -> None:
 
 def test_bad_inputs_refused() -> None:
     tree = rating_tree()
-    with pytest.raises(ValueError, match="out of range"):
+    with pytest.raises(ValueError, match="超出范围"):
         evaluate(tree, targets(1), Inputs(scores=ScoreInputs([3], [2], [0], [0], [1])))
-    with pytest.raises(ValueError, match="non-leaf"):
+    with pytest.raises(ValueError, match="非末级指标"):
         evaluate(tree, targets(1), Inputs(scores=ScoreInputs([0], [0], [0], [0], [1])))
-    with pytest.raises(ValueError, match="veto"):
+    with pytest.raises(ValueError, match="一票否决"):
         evaluate(tree, targets(1), Inputs(vetoes=VetoInputs([0], [2])))
 
 

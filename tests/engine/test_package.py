@@ -110,46 +110,62 @@ def test_ahp_weights_in_package() -> None:
 
 
 BAD: list[tuple[str, Any, str]] = [
-    ("format_version", ("format_version", "kaoping.package/0"), "$.format_version"),
+    (
+        "format_version",
+        ("format_version", "kaoping.package/0"),
+        "错误：$.format_version：必须是 'kaoping.package/1'（实际为 'kaoping.package/0'）",
+    ),
     (
         "rule max",
         ("indicators", 1, "rule", "max", "ten"),
-        "$.indicators[1].rule.max: must be a number",
+        "错误：$.indicators[1].rule.max：必须是数字",
     ),
-    ("rule kind", ("indicators", 1, "rule", "kind", "magic"), "$.indicators[1].rule.kind"),
-    ("parent", ("indicators", 1, "parent", "NOPE"), "$.indicators[1].parent: unknown indicator"),
+    (
+        "rule kind",
+        ("indicators", 1, "rule", "kind", "magic"),
+        "$.indicators[1].rule.kind：必须是以下之一：rating、grade、",
+    ),
+    ("parent", ("indicators", 1, "parent", "NOPE"), "$.indicators[1].parent：未知的指标：'NOPE'"),
     (
         "rating value",
         ("inputs", "ratings", 3, "value", 11),
-        "$.inputs.ratings[3].value: must lie within [0, 10]",
+        "$.inputs.ratings[3].value：必须在 0 到 10 之间",
     ),
     (
         "grade label",
         ("inputs", "ratings", 54, "value", "优"),
-        "$.inputs.ratings[54].value: must be one of",
+        "$.inputs.ratings[54].value：必须是以下之一：好、较好、一般、差",
     ),
     (
         "target",
         ("inputs", "values", 2, "target", "B99"),
-        "$.inputs.values[2].target: unknown target",
+        "$.inputs.values[2].target：未知的考核对象：'B99'",
     ),
-    ("occurrence item", ("inputs", "occurrences", 0, "item", "x"), "$.inputs.occurrences[0].item"),
+    (
+        "occurrence item",
+        ("inputs", "occurrences", 0, "item", "x"),
+        "$.inputs.occurrences[0].item：指标 D3.1 没有事项 'x'",
+    ),
     (
         "ballot grade",
         ("inputs", "ballots", 0, "counts", {"优": 1}),
-        "$.inputs.ballots[0].counts.优",
+        "$.inputs.ballots[0].counts.优：未知的测评等次：'优'",
     ),
-    ("setting", ("settings", "within_group", "mode"), "$.settings.within_group: must be one of"),
-    ("unknown field", ("indicators", 0, "weigth", 3), "$.indicators[0].weigth: unknown field"),
+    (
+        "setting",
+        ("settings", "within_group", "mode"),
+        "$.settings.within_group：必须是以下之一：mean、median、trimmed_mean",
+    ),
+    ("unknown field", ("indicators", 0, "weigth", 3), "$.indicators[0].weigth：不是已知的字段"),
     (
         "veto grade",
         ("indicators", 2, "veto", {"effect": "ceiling", "grade": "优"}),
-        "$.indicators[2].veto.grade",
+        "$.indicators[2].veto.grade：必须是以下之一：好、较好、一般、差",
     ),
     (
         "bands",
         ("indicators", 5, "rule", "bands", [{"score": 3}]),
-        "$.indicators[5].rule.bands[0].min: is required",
+        "$.indicators[5].rule.bands[0].min：必须填写（越大越好的指标按下限 min 分档）",
     ),
 ]
 
@@ -176,6 +192,7 @@ def test_malformed_packages_name_the_path(
     assert main([str(src), "--out", str(tmp_path / "out.json")]) == 2
     err = capsys.readouterr().err
     assert message in err, err
+    assert err.startswith("错误：$.") and err.count("\n") == 1, err
     assert not (tmp_path / "out.json").exists()
 
 
@@ -183,8 +200,9 @@ def test_invalid_json_and_missing_file(tmp_path: Path, capsys: pytest.CaptureFix
     src = tmp_path / "bad.json"
     src.write_text("{", encoding="utf-8")
     assert main([str(src)]) == 2
-    assert "not valid JSON" in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith("错误：$：不是有效的 JSON（第 1 行第 2 列：")
     assert main([str(tmp_path / "none.json")]) == 2
+    assert capsys.readouterr().err == f"错误：无法读取 {tmp_path / 'none.json'}：文件不存在\n"
 
 
 def test_python_dash_m(tmp_path: Path) -> None:
@@ -204,3 +222,42 @@ def test_python_dash_m(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(out.read_text(encoding="utf-8"))["results"][0]["target"] == "B01"
+
+
+def test_package_error_keeps_path_and_chinese_message() -> None:
+    from kaoping.engine import PackageError
+
+    data = copy.deepcopy(example())
+    data["indicators"][1]["rule"]["max"] = "ten"
+    with pytest.raises(PackageError) as exc:
+        load_package(data)
+    assert exc.value.path == "$.indicators[1].rule.max"
+    assert exc.value.message == "必须是数字"
+    assert str(exc.value) == "$.indicators[1].rule.max：必须是数字"
+
+
+def test_every_engine_message_is_chinese() -> None:
+    """Each EngineError / PackageError raised in the engine's source carries Chinese text."""
+    import ast
+    import re
+
+    src = Path(__file__).resolve().parents[2] / "src" / "kaoping" / "engine"
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    # names bound to Chinese messages elsewhere (constants and helpers)
+    indirect = {"one_of", "NEGATIVE_MESSAGE", "FINITE_MESSAGE", "WEIGHTING_MESSAGE", "str"}
+    bad = []
+    for path in sorted(src.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in ("EngineError", "PackageError")
+                and node.args
+            ):
+                continue
+            msg = node.args[-1]
+            text = ast.unparse(msg)
+            named = isinstance(msg, ast.Call | ast.Name) and any(n in text for n in indirect)
+            if not (cjk.search(text) or named):
+                bad.append(f"{path.name}:{node.lineno}: {text}")
+    assert bad == []

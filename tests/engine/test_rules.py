@@ -150,9 +150,9 @@ def test_points_rating_and_grade() -> None:
     ev = evaluate(tree, targets(2), Inputs(scores=scores))
     # T0: R = 4/5*10 = 8; G = mean(100, 80)/100*20 = 18. T1: 10 + 40/100*20 = 18
     np.testing.assert_allclose(ev.total, [26, 18])
-    with pytest.raises(ValueError, match="outside"):
+    with pytest.raises(ValueError, match="超出了其指标的"):
         evaluate(tree, targets(1), Inputs(scores=ScoreInputs([0], [0], [0], [0], [6])))
-    with pytest.raises(ValueError, match="grade index"):
+    with pytest.raises(ValueError, match="有效等次序号"):
         evaluate(tree, targets(1), Inputs(scores=ScoreInputs([0], [1], [0], [0], [4])))
 
 

@@ -74,6 +74,33 @@ class AHPResult:
     def consistent(self) -> bool:
         return self.cr < CR_LIMIT
 
+    @property
+    def message(self) -> str:
+        """The verdict in Chinese, naming the judgment by row and column (see ``describe``)."""
+        return self.describe()
+
+    def describe(self, names: Sequence[str] | None = None) -> str:
+        """The verdict in Chinese: consistent, or which judgment to reconsider.
+
+        ``names`` (one per row, e.g. the indicators' names) are used to name the judgment;
+        without them it is named by row and column (1-based). The structured fields
+        ``worst_judgment`` / ``worst_value`` / ``implied_value`` carry the same facts.
+        """
+        if self.consistent:
+            return f"一致性检验通过（CR = {self.cr:.3f} < {CR_LIMIT:g}）"
+        head = f"判断矩阵的一致性比率 CR = {self.cr:.3f} ≥ {CR_LIMIT:g}，未通过一致性检验"
+        if self.worst_judgment is None:
+            return head
+        i, j = self.worst_judgment
+        if names is not None and len(names) > max(i, j):
+            what = f"“{names[i]}”与“{names[j]}”的比较"
+        else:
+            what = f"第 {i + 1} 行第 {j + 1} 列的判断"
+        return (
+            f"{head}。与其余判断最不一致的是{what}（当前为 {format_judgment(self.worst_value)}，"
+            f"按其余判断约为 {format_judgment(self.implied_value)}），请重新考虑"
+        )
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "weights": self.weights.tolist(),
@@ -87,21 +114,34 @@ class AHPResult:
             "worst_judgment": list(self.worst_judgment) if self.worst_judgment else None,
             "worst_value": self.worst_value,
             "implied_value": self.implied_value,
+            "message": self.message,
         }
+
+
+def format_judgment(x: float | None) -> str:
+    """A judgment as people write it on Saaty's 1–9 scale: ``3``, ``1/5``, ``2.5``, ``0.43``."""
+    if x is None or not np.isfinite(x) or x <= 0:
+        return "—"
+    if x >= 1:
+        return str(round(x)) if abs(x - round(x)) < 0.05 else f"{x:.2g}"
+    inv = 1 / x
+    return f"1/{round(inv)}" if abs(inv - round(inv)) < 0.05 else f"{x:.2f}"
 
 
 def check_pairwise(matrix: ArrayLike, *, tol: float = 1e-2) -> FloatArray:
     """Validate a positive reciprocal matrix (a_ji = 1/a_ij within relative ``tol``)."""
     a = np.asarray(matrix, dtype=np.float64)
     if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] == 0:
-        raise EngineError("a pairwise comparison matrix must be square and non-empty")
+        raise EngineError("判断矩阵必须是非空的方阵（行数等于列数）")
     if not np.isfinite(a).all() or (a <= 0).any():
-        raise EngineError("a pairwise comparison matrix must be finite and positive")
+        raise EngineError("判断矩阵的每个元素都必须是正数（1–9 标度及其倒数）")
     bad = np.abs(a * a.T - 1.0) > tol
     if bad.any():
         i, j = (int(x) for x in np.argwhere(bad)[0])
         raise EngineError(
-            f"the matrix is not reciprocal: a[{i}][{j}] = {a[i, j]:g} but a[{j}][{i}] = {a[j, i]:g}"
+            f"判断矩阵不是互反矩阵：第 {i + 1} 行第 {j + 1} 列为 {format_judgment(a[i, j])}，"
+            f"第 {j + 1} 行第 {i + 1} 列应为其倒数 {format_judgment(1 / a[i, j])}，"
+            f"实际为 {format_judgment(a[j, i])}"
         )
     return a
 
@@ -121,7 +161,10 @@ def _weights(a: FloatArray, method: str) -> tuple[FloatArray, float]:
         w = (a / a.sum(axis=0)).mean(axis=1)
         w = w / w.sum()
     else:
-        raise EngineError(f"AHP method must be one of {', '.join(AHP_METHODS)}")
+        raise EngineError(
+            "层次分析法的计算方法必须是 eigenvector（特征向量法）、geometric_mean（方根法）"
+            "或 arithmetic_mean（和积法）"
+        )
     lam = float(np.mean(a @ w / w)) if n > 1 else 1.0
     return w, lam
 
@@ -136,11 +179,11 @@ def ahp(
     """
     a = check_pairwise(matrix, tol=tol)
     if ri not in RI_TABLES:
-        raise EngineError(f"RI table must be one of {', '.join(RI_TABLES)}")
+        raise EngineError(f"RI 表必须是以下之一：{'、'.join(RI_TABLES)}")
     table = RI_TABLES[ri]
     n = a.shape[0]
     if n > len(table):
-        raise EngineError(f"the {ri} RI table covers n <= {len(table)}; got n = {n}")
+        raise EngineError(f"{ri} RI 表只到 {len(table)} 阶，判断矩阵为 {n} 阶")
     w, lam = _weights(a, method)
     ci = max((lam - n) / (n - 1), 0.0) if n > 1 else 0.0
     ri_n = table[n - 1]
@@ -165,7 +208,7 @@ def group_matrix(
     else:
         lam = np.asarray(expert_weights, dtype=np.float64)
         if lam.shape != (len(mats),) or (lam < 0).any() or lam.sum() <= 0:
-            raise EngineError("expert weights must be one non-negative number per matrix")
+            raise EngineError("专家权重必须每个判断矩阵一个，不小于 0，且不全为 0")
         lam = lam / lam.sum()
     out: FloatArray = np.exp(np.tensordot(lam, np.log(mats), axes=1))
     return out

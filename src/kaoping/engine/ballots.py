@@ -21,9 +21,9 @@ def ballot_counts(ballots: BallotInputs, shape: tuple[int, int, int, int]) -> Fl
         ("grade", ballots.grade, n_k),
     ):
         if len(arr) and (arr.min() < 0 or arr.max() >= hi):
-            raise EngineError(f"BallotInputs.{name} out of range")
+            raise EngineError(f"BallotInputs.{name} 超出范围")
     if len(ballots.count) and (ballots.count < 0).any():
-        raise EngineError("BallotInputs.count must be >= 0")
+        raise EngineError("BallotInputs.count 必须不小于 0")
     key = ((ballots.target * n_q + ballots.question) * n_g + ballots.group) * n_k + ballots.grade
     c: FloatArray = np.bincount(key, ballots.count, n_t * n_q * n_g * n_k).astype(np.float64)
     return c.reshape(shape)

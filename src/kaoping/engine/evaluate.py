@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from .aggregation import aggregate as aggregate_total
 from .ballots import ballot_counts, ballot_leaf_values
 from .errors import EngineError
 from .grading import assign_grades, competition_rank, group_rank
@@ -40,6 +41,19 @@ class Evaluation:
     inputs: Inputs
     total: FloatArray  # (T,) final totals
     total_before_veto: FloatArray
+    #: the indicator tree's weighted-sum total (before vetoes and rounding)
+    weighted_sum: FloatArray
+    #: the aggregation method's value: TOPSIS closeness in [0, 1], the fuzzy score or (for
+    #: weighted_sum) the weighted base
+    method_value: FloatArray
+    #: (T,) factor applied to the weighted base contributions (1 for weighted_sum)
+    method_scale: FloatArray
+    #: (T,) the part of the method's total not carried by scaled contributions (a target
+    #: whose weighted base is 0); shown as an ``aggregation`` entry of the explanation
+    method_residual: FloatArray
+    #: (T, K) fuzzy membership of each target in the grades (fuzzy aggregation only)
+    fuzzy_membership: FloatArray | None
+    fuzzy_grade_scores: list[float] | None
     veto_adjust: FloatArray  # (T,) change made by zero vetoes
     rounding_adjust: FloatArray  # (T,) change made by total rounding
     node_score: FloatArray  # (T, N) score of each node in its own points (base + extra)
@@ -132,7 +146,7 @@ class Evaluation:
 
 def _check_range(name: str, arr: IntArray, hi: int) -> None:
     if len(arr) and (arr.min() < 0 or arr.max() >= hi):
-        raise EngineError(f"{name} out of range [0, {hi})")
+        raise EngineError(f"{name} 超出范围 [0, {hi})")
 
 
 def evaluate(
@@ -204,10 +218,10 @@ def evaluate(
     if len(vi.value):
         vleaf = ct.leaf_of_node[vi.indicator]
         if (vleaf < 0).any() or not np.isin(kinds[np.maximum(vleaf, 0)], VALUE_KINDS).all():
-            raise EngineError("ValueInputs rows must point at quantitative leaf indicators")
+            raise EngineError("ValueInputs 的行必须指向定量的末级指标")
         flat = vi.target * n_l + vleaf
         if len(np.unique(flat)) != len(flat):
-            raise EngineError("ValueInputs has two values for the same target and indicator")
+            raise EngineError("ValueInputs 中同一考核对象的同一指标有两个数值")
         values.reshape(-1)[flat] = vi.value
     vcols = np.flatnonzero(np.isin(kinds, VALUE_KINDS))
     if len(vcols):
@@ -221,7 +235,7 @@ def evaluate(
     _check_range("OccurrenceInputs.target", oc.target, n_t)
     _check_range("OccurrenceInputs.item", oc.item, len(items))
     if len(oc.count) and (oc.count < 0).any():
-        raise EngineError("OccurrenceInputs.count must be >= 0")
+        raise EngineError("OccurrenceInputs.count 必须不小于 0")
     item_leaf = np.array([ct.leaf_of_node[i] for i, _ in items], dtype=np.int64)
     item_per = np.array(
         [
@@ -287,8 +301,18 @@ def evaluate(
     for start, end, _pars, _cut in ct.levels:
         p = ct.parent[start:end]
         multiplier[:, start:end] = multiplier[:, p] * factor[:, p]
-    contribution = multiplier * base + extra
     node_score = base + extra
+
+    # aggregation: the weighted base of the total by the chosen method; for topsis and fuzzy
+    # the weighted-sum contributions are scaled proportionally so they add up to it
+    weighted_base = base[:, 0].copy()
+    agg = aggregate_total(settings, ct, score, multiplier, navail, weighted_base)
+    scaled = weighted_base > 0
+    method_scale = np.where(scaled, agg.base / np.where(scaled, weighted_base, 1.0), 1.0)
+    method_residual = np.where(scaled, 0.0, agg.base - weighted_base)
+    if settings.aggregation == "weighted_sum":
+        method_scale, method_residual = np.ones(n_t), np.zeros(n_t)
+    contribution = multiplier * base * method_scale[:, None] + extra
 
     # veto
     vt = inputs.vetoes
@@ -306,13 +330,13 @@ def evaluate(
     )
     has_veto = np.array([n.veto is not None for n in tree.nodes], dtype=bool)
     if len(vt.indicator) and not has_veto[vt.indicator].all():
-        raise EngineError("VetoInputs rows must point at indicators with a veto configuration")
+        raise EngineError("VetoInputs 的行必须指向设置了一票否决的指标")
     veto_zero = np.zeros(n_t, dtype=bool)
     np.logical_or.at(veto_zero, vt.target, node_zero[vt.indicator])
     veto_ceiling = np.full(n_t, -1, dtype=np.int64)
     np.maximum.at(veto_ceiling, vt.target, node_ceil[vt.indicator])
 
-    total_before = node_score[:, 0].copy()
+    total_before = contribution[:, 0] + method_residual
     veto_adjust = np.where(veto_zero, -total_before, 0.0)
     total = total_before + veto_adjust
     rounding_adjust = np.zeros(n_t)
@@ -338,7 +362,7 @@ def evaluate(
     rank = competition_rank(total, eligible, settings.tie_decimals)
     if targets.groups is not None:
         if len(targets.groups) != n_t:
-            raise EngineError("Targets.groups must have one entry per target")
+            raise EngineError("Targets.groups 必须每个考核对象一项")
         _, gidx = np.unique(np.array(targets.groups, dtype=object).astype(str), return_inverse=True)
         grank = group_rank(total, gidx, eligible, settings.tie_decimals)
     else:
@@ -352,6 +376,12 @@ def evaluate(
         inputs=inputs,
         total=total,
         total_before_veto=total_before,
+        weighted_sum=node_score[:, 0].copy(),
+        method_value=agg.value,
+        method_scale=method_scale,
+        method_residual=method_residual,
+        fuzzy_membership=agg.membership,
+        fuzzy_grade_scores=agg.grade_scores,
         veto_adjust=veto_adjust,
         rounding_adjust=rounding_adjust,
         node_score=node_score,

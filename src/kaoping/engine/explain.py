@@ -61,7 +61,8 @@ class Explainer:
         contrib = ev.contribution[t].tolist()
         score = ev.node_score[t].tolist()
         factor = ev.factor[t].tolist()
-        mult = ev.multiplier[t].tolist()
+        # non-additive aggregation: base contributions are scaled by the method's factor
+        mult = (ev.multiplier[t] * ev.method_scale[t]).tolist()
         avail = ev.node_available[t].tolist()
         missing = ev.leaf_missing[t].tolist()
         rounding = ev.leaf_rounding[t].tolist()
@@ -170,6 +171,14 @@ class Explainer:
         total = float(ev.total[t])
         root["score"] = total
         root["contribution"] = total
+        agg = aggregation_info(ev, t)
+        if agg is not None:
+            root["aggregation"] = agg
+            residual = float(ev.method_residual[t])
+            if residual != 0.0:
+                root["children"].append(
+                    {"code": "aggregation", "name": agg["name"], "contribution": residual}
+                )
         if ev.veto_adjust[t] != 0.0:
             root["children"].append(
                 {"code": "veto", "name": "一票否决", "contribution": float(ev.veto_adjust[t])}
@@ -179,6 +188,63 @@ class Explainer:
                 {"code": "rounding", "name": "取整", "contribution": float(ev.rounding_adjust[t])}
             )
         return root
+
+
+METHOD_NAMES = {"topsis": "TOPSIS 贴近度", "fuzzy": "模糊综合评价"}
+
+
+def _num(x: float) -> str:
+    return f"{x:.4f}".rstrip("0").rstrip(".")
+
+
+def aggregation_info(ev: Evaluation, t: int) -> dict[str, Any] | None:
+    """How a non-additive method made target ``t``'s total (None for weighted_sum).
+
+    The weighted-sum tree below it is supporting detail: its contributions are multiplied by
+    ``scale`` so that they add up to the method's total (extra points are not scaled).
+    """
+    st = ev.settings
+    method = st.aggregation
+    if method == "weighted_sum":
+        return None
+    full = float(ev.tree.points[0])
+    value = float(ev.method_value[t])
+    ws = float(ev.weighted_sum[t])
+    scale = float(ev.method_scale[t])
+    base = value * full if method == "topsis" else value
+    info: dict[str, Any] = {
+        "method": method,
+        "name": METHOD_NAMES[method],
+        "value": value,
+        "weighted_sum": ws,
+        "scale": scale,
+    }
+    if method == "topsis":
+        info["normalization"] = st.topsis_normalization
+        how = f"总分按 TOPSIS 贴近度计算：{_num(value)} × {full:g} = {base:.2f} 分"
+    else:
+        assert ev.fuzzy_membership is not None and ev.fuzzy_grade_scores is not None
+        b = ev.fuzzy_membership[t].tolist()
+        info["operator"] = st.fuzzy_operator
+        info["membership"] = dict(zip(st.grades, b, strict=True))
+        info["grade_scores"] = dict(zip(st.grades, ev.fuzzy_grade_scores, strict=True))
+        parts = "、".join(f"{g} {_num(x)}" for g, x in zip(st.grades, b, strict=True))
+        scores = "、".join(f"{x:g}" for x in ev.fuzzy_grade_scores)
+        how = (
+            f"总分按模糊综合评价（算子 {st.fuzzy_operator}）计算：隶属度 {parts}，"
+            f"按等次分值 {scores} 加权得 {base:.2f} 分"
+        )
+    extra = float(ev.node_extra[t, 0])
+    if float(ev.method_residual[t]) != 0.0:
+        note = "加权求和明细各项均为 0 分，差额记为“aggregation”一项"
+    else:
+        note = f"其贡献已按比例 × {_num(scale)} 缩放，使各项贡献之和等于总分"
+    info["note"] = (
+        f"{how}；下列各项是加权求和明细（合计 {ws:.2f} 分），{note}"
+        + ("；加分、减分不参与缩放" if extra != 0.0 else "")
+        + "。"
+    )
+    return info
 
 
 def explain_target(ev: Evaluation, t: int, *, ratings: bool = True) -> dict[str, Any]:
@@ -227,6 +293,9 @@ def result_dict(
             "indicators": dict(zip(ind_codes, inds[t], strict=True)),
             "flags": ev.flags(t),
         }
+        agg = aggregation_info(ev, t)
+        if agg is not None:
+            r["aggregation"] = agg
         if ex is not None:
             r["explanation"] = ex.build(t)
         results.append(r)

@@ -26,11 +26,11 @@ def topsis(
     """
     x = np.asarray(matrix, dtype=np.float64)
     if x.ndim != 2 or x.shape[0] < 1:
-        raise EngineError("a decision matrix must be 2-dimensional")
+        raise EngineError("决策矩阵必须是二维的（考核对象 × 指标）")
     m, n = x.shape
     w = np.asarray(weights, dtype=np.float64).reshape(-1)
     if w.shape != (n,) or (w < 0).any() or w.sum() <= 0:
-        raise EngineError("weights must be one non-negative number per column, not all zero")
+        raise EngineError("权重必须每列一个，不小于 0，且不全为 0")
     w = w / w.sum()
     b = _benefit(benefit, n)
     if normalization == "vector":
@@ -43,7 +43,7 @@ def topsis(
         v = minmax(x, b) * w
         ideal, anti = v.max(axis=0), v.min(axis=0)
     else:
-        raise EngineError("normalization must be vector or minmax")
+        raise EngineError("normalization 必须是 vector 或 minmax")
     buf = np.subtract(v, ideal)
     d_plus = np.sqrt(np.einsum("ij,ij->i", buf, buf))
     np.subtract(v, anti, out=buf)
@@ -71,7 +71,7 @@ def fuzzy_evaluate(
     a = np.asarray(weights, dtype=np.float64)[..., :, None]
     r = np.asarray(membership, dtype=np.float64)
     if r.ndim < 2 or a.shape[-2] != r.shape[-2]:
-        raise EngineError("weights need one entry per row of the membership matrix")
+        raise EngineError("权重必须与隶属度矩阵的行一一对应")
     if operator == "weighted_average":
         b = np.minimum(1.0, (a * r).sum(axis=-2))
     elif operator == "min_max":
@@ -81,7 +81,7 @@ def fuzzy_evaluate(
     elif operator == "min_bounded_sum":
         b = np.minimum(1.0, np.minimum(a, r).sum(axis=-2))
     else:
-        raise EngineError(f"operator must be one of {', '.join(FUZZY_OPERATORS)}")
+        raise EngineError(f"模糊合成算子必须是以下之一：{'、'.join(FUZZY_OPERATORS)}")
     if normalize:
         s = b.sum(axis=-1, keepdims=True)
         b = np.divide(b, s, out=np.zeros_like(b), where=s > 0)

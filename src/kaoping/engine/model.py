@@ -192,7 +192,7 @@ class ScoreInputs:
         self.group, self.rater, self.value = _i(self.group), _i(self.rater), _f(self.value)
         n = len(self.value)
         if not all(len(a) == n for a in (self.target, self.indicator, self.group, self.rater)):
-            raise EngineError("ScoreInputs arrays must have the same length")
+            raise EngineError("ScoreInputs 的各数组长度必须相同")
 
 
 @dataclass
@@ -215,7 +215,7 @@ class ValueInputs:
             _f(self.value),
         )
         if not len(self.target) == len(self.indicator) == len(self.value):
-            raise EngineError("ValueInputs arrays must have the same length")
+            raise EngineError("ValueInputs 的各数组长度必须相同")
 
 
 @dataclass
@@ -234,7 +234,7 @@ class OccurrenceInputs:
     def __post_init__(self) -> None:
         self.target, self.item, self.count = _i(self.target), _i(self.item), _f(self.count)
         if not len(self.target) == len(self.item) == len(self.count):
-            raise EngineError("OccurrenceInputs arrays must have the same length")
+            raise EngineError("OccurrenceInputs 的各数组长度必须相同")
 
 
 @dataclass
@@ -261,7 +261,7 @@ class BallotInputs:
         self.grade, self.count = _i(self.grade), _f(self.count)
         n = len(self.count)
         if not all(len(a) == n for a in (self.target, self.question, self.group, self.grade)):
-            raise EngineError("BallotInputs arrays must have the same length")
+            raise EngineError("BallotInputs 的各数组长度必须相同")
 
 
 @dataclass
@@ -279,7 +279,7 @@ class VetoInputs:
     def __post_init__(self) -> None:
         self.target, self.indicator = _i(self.target), _i(self.indicator)
         if len(self.target) != len(self.indicator):
-            raise EngineError("VetoInputs arrays must have the same length")
+            raise EngineError("VetoInputs 的各数组长度必须相同")
 
 
 @dataclass

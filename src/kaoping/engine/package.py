@@ -36,9 +36,14 @@ from .model import (
     Veto,
     VetoInputs,
 )
-from .settings import Settings
+from .settings import Settings, one_of
 
 FORMAT_VERSION = "kaoping.package/1"
+_DIRECTION_CN = {
+    "benefit": "越大越好的指标按下限 min 分档",
+    "cost": "越小越好的指标按上限 max 分档",
+}
+WEIGHTING_MESSAGE = "必须是 relative（相对权重）或 points（分值）"
 
 
 @dataclass
@@ -59,25 +64,25 @@ class Package:
 
 def _obj(v: Any, path: str) -> dict[str, Any]:
     if not isinstance(v, dict):
-        raise PackageError(path, "must be an object")
+        raise PackageError(path, "必须是对象（{…}）")
     return v
 
 
 def _list(v: Any, path: str) -> list[Any]:
     if not isinstance(v, list):
-        raise PackageError(path, "must be a list")
+        raise PackageError(path, "必须是列表")
     return v
 
 
 def _str(v: Any, path: str) -> str:
     if not isinstance(v, str) or not v:
-        raise PackageError(path, "must be a non-empty string")
+        raise PackageError(path, "必须是非空字符串")
     return v
 
 
 def _num(v: Any, path: str) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-        raise PackageError(path, "must be a number")
+        raise PackageError(path, "必须是数字")
     return float(v)
 
 
@@ -88,12 +93,12 @@ def _opt_num(d: dict[str, Any], key: str, path: str) -> float | None:
 def _keys(d: dict[str, Any], allowed: set[str], path: str) -> None:
     for k in d:
         if k not in allowed:
-            raise PackageError(f"{path}.{k}", "unknown field")
+            raise PackageError(f"{path}.{k}", "不是已知的字段")
 
 
 def _code(d: dict[str, Any], path: str) -> str:
     if "code" not in d:
-        raise PackageError(f"{path}.code", "is required")
+        raise PackageError(f"{path}.code", "必须填写")
     return _str(d["code"], f"{path}.code")
 
 
@@ -134,7 +139,9 @@ def _rule(d: Any, path: str) -> Rule:
             _keys(b, {"min", "max", "score"}, bp)
             key = "max" if r.direction == "cost" else "min"
             if key not in b:
-                raise PackageError(f"{bp}.{key}", f"is required ({r.direction} direction)")
+                raise PackageError(
+                    f"{bp}.{key}", f"必须填写（{_DIRECTION_CN.get(r.direction, r.direction)}）"
+                )
             bands.append(Band(_num(b[key], f"{bp}.{key}"), _num(b.get("score"), f"{bp}.score")))
         r.bands = bands
     if "else" in d:
@@ -170,7 +177,7 @@ def _tree(
 ) -> tuple[IndicatorTree, dict[str, Any], dict[str, Any]]:
     weighting = data.get("weighting", "relative")
     if weighting not in ("relative", "points"):
-        raise PackageError("$.weighting", "must be relative or points")
+        raise PackageError("$.weighting", WEIGHTING_MESSAGE)
     groups = []
     for i, g in enumerate(_list(data.get("rater_groups", []), "$.rater_groups")):
         p = f"$.rater_groups[{i}]"
@@ -178,10 +185,10 @@ def _tree(
         _keys(g, {"code", "name", "min_ballots"}, p)
         mb = g.get("min_ballots")
         if mb is not None and (isinstance(mb, bool) or not isinstance(mb, int) or mb < 1):
-            raise PackageError(f"{p}.min_ballots", "must be an integer >= 1")
+            raise PackageError(f"{p}.min_ballots", "必须是不小于 1 的整数")
         groups.append(RaterGroup(_code(g, p), g.get("name", ""), mb))
     if len({g.code for g in groups}) != len(groups):
-        raise PackageError("$.rater_groups", "group codes must be distinct")
+        raise PackageError("$.rater_groups", "评价主体编码不能重复")
     default_rw = _weights_map(data.get("rater_weights", {}), "$.rater_weights")
     ballot = _obj(data.get("ballot", {}), "$.ballot")
     _keys(ballot, {"grades", "questions"}, "$.ballot")
@@ -194,13 +201,13 @@ def _tree(
             labels.append(_str(g.get("label"), f"{gp}.label"))
             coefs.append(_num(g.get("coefficient"), f"{gp}.coefficient"))
         if len(labels) < 2 or len(set(labels)) != len(labels):
-            raise PackageError("$.ballot.grades", "needs at least two distinct labels")
+            raise PackageError("$.ballot.grades", "至少要有两个互不相同的等次")
     questions = []
     for j, q in enumerate(_list(ballot.get("questions", []), "$.ballot.questions")):
         qp = f"$.ballot.questions[{j}]"
         questions.append(_code(_obj(q, qp), qp))
     if len(set(questions)) != len(questions):
-        raise PackageError("$.ballot.questions", "question codes must be distinct")
+        raise PackageError("$.ballot.questions", "测评题目编码不能重复")
 
     nodes: list[Node] = []
     ahp_nodes: dict[str, tuple[int, list[list[float]]]] = {}
@@ -212,7 +219,7 @@ def _tree(
         if d.get("parent") is not None:
             n.parent = _str(d["parent"], f"{p}.parent")
         if "weight" in d and "points" in d:
-            raise PackageError(f"{p}.points", "give weight or points, not both")
+            raise PackageError(f"{p}.points", "weight（权重）和 points（分值）只能填一个")
         key = "points" if "points" in d else "weight"
         if key in d:
             n.weight = _num(d[key], f"{p}.{key}")
@@ -257,7 +264,7 @@ def _tree(
     for code, (i, mat) in ahp_nodes.items():
         p = f"$.indicators[{i}].ahp"
         if weighting != "relative":
-            raise PackageError(p, "AHP weights need relative weighting")
+            raise PackageError(p, "层次分析法权重只能用于相对权重（weighting 为 relative）")
         kids = [
             n
             for n in nodes
@@ -265,7 +272,8 @@ def _tree(
         ]
         if len(mat) != len(kids) or any(len(r) != len(kids) for r in mat):
             raise PackageError(
-                f"{p}.matrix", f"must be {len(kids)} × {len(kids)} (one row per weighted child)"
+                f"{p}.matrix",
+                f"必须是 {len(kids)} × {len(kids)} 的方阵（每个参与加权的下级指标一行一列）",
             )
         try:
             res = ahp(mat, settings.ahp_method, settings.ahp_ri)
@@ -275,7 +283,10 @@ def _tree(
             raise PackageError(f"{p}.matrix", str(e)) from None
         for kid, w in zip(kids, res.weights.tolist(), strict=True):
             kid.weight = w
-        ahp_info[code] = res.to_dict() | {"children": [k.code for k in kids]}
+        ahp_info[code] = res.to_dict() | {
+            "children": [k.code for k in kids],
+            "message": res.describe([k.name or k.code for k in kids]),
+        }
         matrices[code] = mat
     return tree, ahp_info, matrices
 
@@ -296,14 +307,14 @@ def _targets(data: Any) -> Targets:
         groups.append(None if g is None else _str(g, f"{p}.group"))
     if len(set(codes)) != len(codes):
         dup = next(i for i, c in enumerate(codes) if codes.index(c) != i)
-        raise PackageError(f"$.targets[{dup}].code", f"duplicate code {codes[dup]!r}")
+        raise PackageError(f"$.targets[{dup}].code", f"编码“{codes[dup]}”重复")
     has_groups = any(g is not None for g in groups)
     return Targets(codes, names, [g or "" for g in groups] if has_groups else None)
 
 
 def _lookup(table: dict[str, int], v: Any, path: str, what: str) -> int:
     if not isinstance(v, str) or v not in table:
-        raise PackageError(path, f"unknown {what} {v!r}")
+        raise PackageError(path, f"未知的{what}：{v!r}")
     return table[v]
 
 
@@ -325,29 +336,29 @@ def _inputs(data: Any, tree: IndicatorTree, targets: Targets) -> Inputs:
         p = f"$.inputs.ratings[{k}]"
         row = _obj(row, p)
         _keys(row, {"target", "indicator", "group", "rater", "value"}, p)
-        tt.append(_lookup(t_idx, row.get("target"), f"{p}.target", "target"))
-        ind = _lookup(n_idx, row.get("indicator"), f"{p}.indicator", "indicator")
+        tt.append(_lookup(t_idx, row.get("target"), f"{p}.target", "考核对象"))
+        ind = _lookup(n_idx, row.get("indicator"), f"{p}.indicator", "指标")
         ii.append(ind)
         if kinds[ind] not in RATER_KINDS:
             raise PackageError(
-                f"{p}.indicator", "does not take rater scores (rule kind rating/grade)"
+                f"{p}.indicator", "不接受评价人打分（只有 rating、grade 规则的指标接受打分）"
             )
-        gg.append(_lookup(g_idx, row.get("group"), f"{p}.group", "rater group"))
+        gg.append(_lookup(g_idx, row.get("group"), f"{p}.group", "评价主体"))
         rid = row.get("rater", f"#{k}")
         if not isinstance(rid, str | int) or isinstance(rid, bool):
-            raise PackageError(f"{p}.rater", "must be a string or an integer")
+            raise PackageError(f"{p}.rater", "必须是字符串或整数")
         rr.append(raters.setdefault(rid, len(raters)))
         rule = rules[ind]
         assert rule is not None
         val = row.get("value")
         if rule.kind == "grade":
             if val not in rule.labels:
-                raise PackageError(f"{p}.value", f"must be one of {', '.join(rule.labels)}")
+                raise PackageError(f"{p}.value", one_of(rule.labels))
             vv.append(float(rule.labels.index(val)))
         else:
             x = _num(val, f"{p}.value")
             if rule.max is not None and not 0 <= x <= rule.max:
-                raise PackageError(f"{p}.value", f"must lie within [0, {rule.max:g}]")
+                raise PackageError(f"{p}.value", f"必须在 0 到 {rule.max:g} 之间")
             vv.append(x)
     if rows:
         inputs.scores = ScoreInputs(
@@ -361,12 +372,15 @@ def _inputs(data: Any, tree: IndicatorTree, targets: Targets) -> Inputs:
         p = f"$.inputs.values[{k}]"
         row = _obj(row, p)
         _keys(row, {"target", "indicator", "value"}, p)
-        t = _lookup(t_idx, row.get("target"), f"{p}.target", "target")
-        i = _lookup(n_idx, row.get("indicator"), f"{p}.indicator", "indicator")
+        t = _lookup(t_idx, row.get("target"), f"{p}.target", "考核对象")
+        i = _lookup(n_idx, row.get("indicator"), f"{p}.indicator", "指标")
         if kinds[i] not in VALUE_KINDS:
-            raise PackageError(f"{p}.indicator", "does not take quantitative values")
+            raise PackageError(
+                f"{p}.indicator",
+                "不接受定量数值（只有 linear、ratio_to_target、ratio_to_best、banded 规则的指标接受）",
+            )
         if (t, i) in seen:
-            raise PackageError(p, "a second value for the same target and indicator")
+            raise PackageError(p, "同一考核对象的同一指标已经有一个数值")
         seen.add((t, i))
         val = row.get("value")
         tt.append(t)
@@ -382,18 +396,21 @@ def _inputs(data: Any, tree: IndicatorTree, targets: Targets) -> Inputs:
         p = f"$.inputs.occurrences[{k}]"
         row = _obj(row, p)
         _keys(row, {"target", "indicator", "item", "count"}, p)
-        tt.append(_lookup(t_idx, row.get("target"), f"{p}.target", "target"))
-        ind_i = _lookup(n_idx, row.get("indicator"), f"{p}.indicator", "indicator")
+        tt.append(_lookup(t_idx, row.get("target"), f"{p}.target", "考核对象"))
+        ind_i = _lookup(n_idx, row.get("indicator"), f"{p}.indicator", "指标")
         ind_code = tree.nodes[ind_i].code
         if kinds[ind_i] not in OCCURRENCE_KINDS:
-            raise PackageError(f"{p}.indicator", "does not take occurrences")
+            raise PackageError(
+                f"{p}.indicator",
+                "不接受事项次数（只有 deduction、bonus、penalty、base_adjust 规则的指标接受）",
+            )
         key = (ind_code, row.get("item"))
         if key not in item_idx:
-            raise PackageError(f"{p}.item", f"unknown item {row.get('item')!r} of {ind_code}")
+            raise PackageError(f"{p}.item", f"指标 {ind_code} 没有事项 {row.get('item')!r}")
         ii.append(item_idx[key])
         c = _num(row.get("count", 1), f"{p}.count")
         if c < 0:
-            raise PackageError(f"{p}.count", "must be >= 0")
+            raise PackageError(f"{p}.count", "必须是不小于 0 的数字")
         vv.append(c)
     if rows:
         inputs.occurrences = OccurrenceInputs(
@@ -407,15 +424,15 @@ def _inputs(data: Any, tree: IndicatorTree, targets: Targets) -> Inputs:
         p = f"$.inputs.ballots[{k}]"
         row = _obj(row, p)
         _keys(row, {"target", "question", "group", "counts"}, p)
-        t = _lookup(t_idx, row.get("target"), f"{p}.target", "target")
-        q = _lookup(q_idx, row.get("question"), f"{p}.question", "ballot question")
-        g = _lookup(g_idx, row.get("group"), f"{p}.group", "rater group")
+        t = _lookup(t_idx, row.get("target"), f"{p}.target", "考核对象")
+        q = _lookup(q_idx, row.get("question"), f"{p}.question", "测评题目")
+        g = _lookup(g_idx, row.get("group"), f"{p}.group", "评价主体")
         counts = _obj(row.get("counts"), f"{p}.counts")
         for label, c in counts.items():
-            j = _lookup(lab, label, f"{p}.counts.{label}", "ballot grade")
+            j = _lookup(lab, label, f"{p}.counts.{label}", "测评等次")
             x = _num(c, f"{p}.counts.{label}")
             if x < 0 or x != int(x):
-                raise PackageError(f"{p}.counts.{label}", "must be a whole number >= 0")
+                raise PackageError(f"{p}.counts.{label}", "必须是不小于 0 的整数")
             tt.append(t)
             qq.append(q)
             gg.append(g)
@@ -432,10 +449,10 @@ def _inputs(data: Any, tree: IndicatorTree, targets: Targets) -> Inputs:
         p = f"$.inputs.vetoes[{k}]"
         row = _obj(row, p)
         _keys(row, {"target", "indicator", "note"}, p)
-        tt.append(_lookup(t_idx, row.get("target"), f"{p}.target", "target"))
-        i = _lookup(n_idx, row.get("indicator"), f"{p}.indicator", "indicator")
+        tt.append(_lookup(t_idx, row.get("target"), f"{p}.target", "考核对象"))
+        i = _lookup(n_idx, row.get("indicator"), f"{p}.indicator", "指标")
         if tree.nodes[i].veto is None:
-            raise PackageError(f"{p}.indicator", "has no veto configuration")
+            raise PackageError(f"{p}.indicator", "没有设置一票否决")
         ii.append(i)
     if rows:
         inputs.vetoes = VetoInputs(np.array(tt), np.array(ii))
@@ -456,7 +473,7 @@ def load_package(data: Any) -> Package:
     )  # fmt: skip
     fv = d.get("format_version")
     if fv != FORMAT_VERSION:
-        raise PackageError("$.format_version", f"must be {FORMAT_VERSION!r} (got {fv!r})")
+        raise PackageError("$.format_version", f"必须是 {FORMAT_VERSION!r}（实际为 {fv!r}）")
     settings = Settings.from_dict(d.get("settings"))
     tree, ahp_info, matrices = _tree(d, settings)
     from .tree import compile_tree

@@ -18,9 +18,9 @@ if TYPE_CHECKING:
 def _matrix(x: ArrayLike, what: str, min_rows: int = 2, min_cols: int = 2) -> FloatArray:
     a = np.asarray(x, dtype=np.float64)
     if a.ndim != 2 or a.shape[0] < min_rows or a.shape[1] < min_cols:
-        raise EngineError(f"{what} needs a matrix of at least {min_rows} × {min_cols}")
+        raise EngineError(f"{what}需要至少 {min_rows} × {min_cols} 的矩阵")
     if not np.isfinite(a).all():
-        raise EngineError(f"{what} needs finite values (no missing data)")
+        raise EngineError(f"{what}要求数据完整（不能有缺失值）")
     return a
 
 
@@ -43,7 +43,7 @@ def indicator_quality(scores: ArrayLike) -> dict[str, FloatArray]:
 def item_total_correlation(items: ArrayLike, *, corrected: bool = True) -> FloatArray:
     """Pearson correlation of each item (column) with the total of the items (rows = subjects);
     ``corrected`` uses the total of the other items. NaN for constant columns."""
-    x = _matrix(items, "item-total correlation", 3, 2)
+    x = _matrix(items, "题总相关", 3, 2)
     total = x.sum(axis=1, keepdims=True)
     other = total - x if corrected else np.broadcast_to(total, x.shape)
     xc = x - x.mean(axis=0)
@@ -57,12 +57,12 @@ def item_total_correlation(items: ArrayLike, *, corrected: bool = True) -> Float
 
 def cronbach_alpha(items: ArrayLike) -> float:
     """Cronbach's α = k/(k-1) · (1 - Σ var_i / var_total); rows = subjects, columns = items."""
-    x = _matrix(items, "Cronbach's alpha", 2, 2)
+    x = _matrix(items, "Cronbach α 系数", 2, 2)
     k = x.shape[1]
     var_items = x.var(axis=0, ddof=1).sum()
     var_total = x.sum(axis=1).var(ddof=1)
     if var_total == 0:
-        raise EngineError("Cronbach's alpha is undefined when the totals do not vary")
+        raise EngineError("总分没有差异时无法计算 Cronbach α 系数")
     return float(k / (k - 1) * (1.0 - var_items / var_total))
 
 
@@ -72,7 +72,7 @@ def icc(ratings: ArrayLike) -> dict[str, float]:
     ICC1 one-way random, ICC2 two-way random, ICC3 two-way mixed (consistency); the ``k``
     forms are the reliabilities of the mean of the k raters.
     """
-    x = _matrix(ratings, "ICC", 2, 2)
+    x = _matrix(ratings, "组内相关系数 ICC", 2, 2)
     n, k = x.shape
     grand = x.mean()
     row = x.mean(axis=1)
@@ -100,7 +100,7 @@ def kendall_w(ratings: ArrayLike) -> dict[str, float]:
     W = 12 S / (m² (n³ - n) - m Σ T), T = Σ (t³ - t) over each rater's tie groups; also the
     χ² = m (n - 1) W approximation with n - 1 degrees of freedom and its p-value.
     """
-    x = _matrix(ratings, "Kendall's W", 2, 2)
+    x = _matrix(ratings, "Kendall 和谐系数 W", 2, 2)
     n, m = x.shape
     ranks = stats.rankdata(x, axis=0)
     r_sum = ranks.sum(axis=1)

@@ -25,7 +25,7 @@ def score_values(
     if not len(ind):
         return ct.leaf_of_node, v
     if ind.min() < 0 or ind.max() >= n_nodes:
-        raise EngineError("ScoreInputs.indicator out of range")
+        raise EngineError("ScoreInputs.indicator 超出范围")
     kind = np.array(lp.kind, dtype=object)
     rating_l = kind == "rating"
     grade_l = kind == "grade"
@@ -35,14 +35,14 @@ def score_values(
     ok_node[leaves_of_nodes] = (rating_l | grade_l)[node_leaf[leaves_of_nodes]]
     if not np.take(ok_node, ind).all():
         if not np.take(leaves_of_nodes, ind).all():
-            raise EngineError("ScoreInputs rows point at a non-leaf indicator")
-        raise EngineError("ScoreInputs rows point at an indicator without a rating/grade rule")
+            raise EngineError("ScoreInputs 的行指向了非末级指标")
+        raise EngineError("ScoreInputs 的行指向了不接受打分的指标（只有 rating、grade 规则接受）")
     if v.min() < 0:
-        raise EngineError("a rating lies outside [0, max] of its indicator")
+        raise EngineError("有评分超出了其指标的 [0, 满分] 范围")
     full_node = np.full(n_nodes, np.inf)
     full_node[leaves_of_nodes] = lp.full[node_leaf[leaves_of_nodes]]
     if v.max() > full_node[ok_node].min() and (v > np.take(full_node, ind)).any():
-        raise EngineError("a rating lies outside [0, max] of its indicator")
+        raise EngineError("有评分超出了其指标的 [0, 满分] 范围")
     if not grade_l.any():
         return node_leaf, v
     grade_node = np.zeros(n_nodes, dtype=bool)
@@ -52,7 +52,7 @@ def score_values(
     gi = vg.astype(np.int64)
     lg = node_leaf[ind[rows]]
     if not ((gi == vg).all() and (gi >= 0).all() and (gi < lp.n_labels[lg]).all()):
-        raise EngineError("a grade rating is not a valid grade index of its indicator")
+        raise EngineError("有等次评价不是其指标的有效等次序号")
     out = v.copy()
     out[rows] = lp.coef[lg, gi]
     return node_leaf, out

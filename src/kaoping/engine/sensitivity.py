@@ -42,9 +42,9 @@ def perturbation_study(
     p = np.asarray(nominal, dtype=np.float64)
     r = np.asarray(rest, dtype=np.float64)
     if c.ndim != 2 or p.shape != (c.shape[1],) or r.shape != (c.shape[0],):
-        raise EngineError("parts (T, K), nominal (K,) and rest (T,) do not match")
+        raise EngineError("parts (T, K)、nominal (K,) 与 rest (T,) 的形状不匹配")
     if not 0 <= spread < 1:
-        raise EngineError("spread must lie in [0, 1)")
+        raise EngineError("spread 必须在 [0, 1) 之间")
     rng = np.random.default_rng(seed)
     mult = rng.uniform(1 - spread, 1 + spread, size=(n_samples, c.shape[1]))
     mult /= (mult @ p / p.sum())[:, None]
@@ -85,12 +85,14 @@ def weight_sensitivity(
     (``level="dimension"``) or leaf indicators (``level="indicator"``) are perturbed.
     Extra points and zero vetoes are kept as they are; grades use thresholds only."""
     ct = ev.tree
+    if ev.settings.aggregation != "weighted_sum":
+        raise EngineError("权重敏感性分析只适用于加权求和（aggregation 为 weighted_sum）")
     if level == "dimension":
         pos = np.flatnonzero((ct.depth == 1) & ~ct.is_extra)
     elif level == "indicator":
         pos = ct.leaf_pos[~ct.is_extra[ct.leaf_pos]]
     else:
-        raise EngineError("level must be dimension or indicator")
+        raise EngineError("level 必须是 dimension（一级指标）或 indicator（末级指标）")
     normal = ev.multiplier[:, pos] * (ev.node_score[:, pos] - ev.node_extra[:, pos])
     rest = ev.total - normal.sum(axis=1)
     parts = np.where(ev.veto[:, None], 0.0, normal)

@@ -18,7 +18,7 @@ from .model import (
     IndicatorTree,
     IntArray,
 )
-from .settings import MISSING, Settings
+from .settings import MISSING, Settings, one_of
 
 POLICY_CODES = {name: i for i, name in enumerate(MISSING)}  # renormalize 0, zero 1, incomplete 2
 ROOT_CODE = "TOTAL"
@@ -77,32 +77,32 @@ def validate_rules(tree: IndicatorTree, leaf: list[bool]) -> None:
         rule = node.rule
         if not leaf[i]:
             if rule is not None:
-                raise PackageError(f"{p}.rule", "only leaf indicators carry a rule")
+                raise PackageError(f"{p}.rule", "只有末级指标才能设置计分规则（该指标有下级指标）")
             continue
         if rule is None:
-            raise PackageError(f"{p}.rule", "a leaf indicator needs a rule")
+            raise PackageError(f"{p}.rule", "末级指标必须设置计分规则")
         r = f"{p}.rule"
         k = rule.kind
         if k not in RULE_KINDS:
-            raise PackageError(f"{r}.kind", f"must be one of {', '.join(RULE_KINDS)}")
+            raise PackageError(f"{r}.kind", one_of(RULE_KINDS))
         if rule.direction not in ("benefit", "cost"):
-            raise PackageError(f"{r}.direction", "must be benefit or cost")
+            raise PackageError(f"{r}.direction", "必须是 benefit（越大越好）或 cost（越小越好）")
         if rule.max is not None and not (_num(rule.max) and rule.max > 0):
-            raise PackageError(f"{r}.max", "must be a positive number")
+            raise PackageError(f"{r}.max", "必须是大于 0 的数字")
         if k == "rating" and rule.max is None:
-            raise PackageError(f"{r}.max", "must be a number (full marks raters give)")
+            raise PackageError(f"{r}.max", "必须填写（评价人打分的满分）")
         if k == "grade":
             if len(rule.labels) != len(rule.coefficients) or not rule.labels:
-                raise PackageError(f"{r}.coefficients", "must have one coefficient per label")
+                raise PackageError(f"{r}.coefficients", "每个等次都要有一个系数")
             if len(set(rule.labels)) != len(rule.labels):
-                raise PackageError(f"{r}.labels", "must be distinct")
+                raise PackageError(f"{r}.labels", "等次名称不能重复")
             if max(rule.coefficients) <= 0 or min(rule.coefficients) < 0:
-                raise PackageError(f"{r}.coefficients", "must be >= 0 with a positive maximum")
+                raise PackageError(f"{r}.coefficients", "必须都不小于 0，且最大的系数大于 0")
         if k == "linear":
             if not _num(rule.floor):
-                raise PackageError(f"{r}.floor", "must be a number")
+                raise PackageError(f"{r}.floor", "必须是数字")
             if not _num(rule.target):
-                raise PackageError(f"{r}.target", "must be a number")
+                raise PackageError(f"{r}.target", "必须是数字")
             assert rule.floor is not None and rule.target is not None
             good = (
                 rule.target > rule.floor
@@ -112,59 +112,64 @@ def validate_rules(tree: IndicatorTree, leaf: list[bool]) -> None:
             if not good:
                 raise PackageError(
                     f"{r}.target",
-                    "must be above floor (benefit) or below floor (cost)",
+                    "与方向不符：越大越好（benefit）时目标值应高于下限，越小越好（cost）时应低于下限",
                 )
         if k == "ratio_to_target":
             if not (_num(rule.target) and rule.target is not None and rule.target > 0):
-                raise PackageError(f"{r}.target", "must be a positive number")
+                raise PackageError(f"{r}.target", "必须是大于 0 的数字")
             if rule.cap is not None and not (_num(rule.cap) and rule.cap > 0):
-                raise PackageError(f"{r}.cap", "must be a positive number")
+                raise PackageError(f"{r}.cap", "必须是大于 0 的数字")
         if k == "banded" or (k == "ballot" and rule.bands):
             if not rule.bands:
-                raise PackageError(f"{r}.bands", "must be a non-empty list")
+                raise PackageError(f"{r}.bands", "至少要有一档")
             for j, b in enumerate(rule.bands):
                 if not _num(b.bound):
-                    raise PackageError(f"{r}.bands[{j}].bound", "must be a number")
+                    raise PackageError(f"{r}.bands[{j}].bound", "必须是数字")
                 if not (_num(b.score) and b.score >= 0):
-                    raise PackageError(f"{r}.bands[{j}].score", "must be a number >= 0")
+                    raise PackageError(f"{r}.bands[{j}].score", "必须是不小于 0 的数字")
         if k in OCCURRENCE_KINDS:
             if not rule.items:
-                raise PackageError(f"{r}.items", "must be a non-empty list")
+                raise PackageError(f"{r}.items", "至少要有一个事项")
             codes = [it.code for it in rule.items]
             if len(set(codes)) != len(codes):
-                raise PackageError(f"{r}.items", "item codes must be distinct")
+                raise PackageError(f"{r}.items", "事项编码不能重复")
             for j, it in enumerate(rule.items):
                 if not _num(it.per):
-                    raise PackageError(f"{r}.items[{j}].per", "must be a number")
+                    raise PackageError(f"{r}.items[{j}].per", "必须是数字")
                 if k != "base_adjust" and it.per < 0:
-                    raise PackageError(f"{r}.items[{j}].per", "must be >= 0 (use penalty/bonus)")
+                    raise PackageError(
+                        f"{r}.items[{j}].per",
+                        "必须不小于 0（加减分请用 base_adjust、bonus 或 penalty 规则）",
+                    )
         if k in ("bonus", "penalty") and not (
             _num(rule.cap) and rule.cap is not None and rule.cap >= 0
         ):
-            raise PackageError(f"{r}.cap", "must be a number >= 0")
+            raise PackageError(f"{r}.cap", "必须是不小于 0 的数字")
         if k == "deduction" and rule.cap is not None and not (_num(rule.cap) and rule.cap >= 0):
-            raise PackageError(f"{r}.cap", "must be a number >= 0")
+            raise PackageError(f"{r}.cap", "必须是不小于 0 的数字")
         if k == "base_adjust" and not _num(rule.base):
-            raise PackageError(f"{r}.base", "must be a number")
+            raise PackageError(f"{r}.base", "必须是数字")
         if k == "ballot":
             if rule.question not in questions:
-                raise PackageError(f"{r}.question", "must name a declared ballot question")
+                raise PackageError(
+                    f"{r}.question", "必须是已声明的测评题目编码（$.ballot.questions）"
+                )
             if rule.measure not in BALLOT_MEASURES:
-                raise PackageError(f"{r}.measure", f"must be one of {', '.join(BALLOT_MEASURES)}")
+                raise PackageError(f"{r}.measure", one_of(BALLOT_MEASURES))
 
 
 def compile_tree(tree: IndicatorTree, settings: Settings) -> CompiledTree:
     nodes = tree.nodes
     if not nodes:
-        raise PackageError("$.indicators", "must be a non-empty list")
+        raise PackageError("$.indicators", "至少要有一个指标")
     if tree.weighting not in ("relative", "points"):
-        raise PackageError("$.weighting", "must be relative or points")
+        raise PackageError("$.weighting", "必须是 relative（相对权重）或 points（分值）")
     index: dict[str, int] = {}
     for i, n in enumerate(nodes):
         if not isinstance(n.code, str) or not n.code or n.code == ROOT_CODE:
-            raise PackageError(f"$.indicators[{i}].code", "must be a non-empty string, not TOTAL")
+            raise PackageError(f"$.indicators[{i}].code", "必须是非空字符串，且不能是 TOTAL")
         if n.code in index:
-            raise PackageError(f"$.indicators[{i}].code", f"duplicate code {n.code!r}")
+            raise PackageError(f"$.indicators[{i}].code", f"编码“{n.code}”重复")
         index[n.code] = i
     children: dict[int, list[int]] = {-1: []}
     parent_idx = []
@@ -174,7 +179,7 @@ def compile_tree(tree: IndicatorTree, settings: Settings) -> CompiledTree:
         elif n.parent in index:
             pi = index[n.parent]
         else:
-            raise PackageError(f"$.indicators[{i}].parent", f"unknown indicator {n.parent!r}")
+            raise PackageError(f"$.indicators[{i}].parent", f"未知的指标：{n.parent!r}")
         parent_idx.append(pi)
         children.setdefault(pi, []).append(i)
     leaf = [i not in children for i in range(len(nodes))]
@@ -185,25 +190,27 @@ def compile_tree(tree: IndicatorTree, settings: Settings) -> CompiledTree:
         p = f"$.indicators[{i}]"
         extra = n.rule is not None and n.rule.kind in EXTRA_KINDS
         if not (_num(n.weight) and n.weight >= 0) and not extra:
-            raise PackageError(f"{p}.weight", "must be a number >= 0")
+            raise PackageError(f"{p}.weight", "必须是不小于 0 的数字")
         if n.missing is not None and n.missing not in MISSING:
-            raise PackageError(f"{p}.missing", f"must be one of {', '.join(MISSING)}")
+            raise PackageError(f"{p}.missing", one_of(MISSING))
         if n.veto is not None:
             if n.veto.effect not in ("zero", "ceiling"):
-                raise PackageError(f"{p}.veto.effect", "must be zero or ceiling")
+                raise PackageError(
+                    f"{p}.veto.effect", "必须是 zero（总分记 0）或 ceiling（等次封顶）"
+                )
             if n.veto.effect == "ceiling" and n.veto.grade not in settings.grades:
-                raise PackageError(f"{p}.veto.grade", "must be one of the grade labels")
+                raise PackageError(f"{p}.veto.grade", one_of(settings.grades))
         if n.rater_weights is not None:
             for g, w in n.rater_weights.items():
                 if g not in groups:
-                    raise PackageError(f"{p}.rater_weights.{g}", "unknown rater group")
+                    raise PackageError(f"{p}.rater_weights.{g}", "未知的评价主体")
                 if not (_num(w) and w >= 0):
-                    raise PackageError(f"{p}.rater_weights.{g}", "must be a number >= 0")
+                    raise PackageError(f"{p}.rater_weights.{g}", "必须是不小于 0 的数字")
     for g, w in tree.default_rater_weights.items():
         if g not in groups:
-            raise PackageError(f"$.rater_weights.{g}", "unknown rater group")
+            raise PackageError(f"$.rater_weights.{g}", "未知的评价主体")
         if not (_num(w) and w >= 0):
-            raise PackageError(f"$.rater_weights.{g}", "must be a number >= 0")
+            raise PackageError(f"$.rater_weights.{g}", "必须是不小于 0 的数字")
 
     # breadth-first order with children of one parent contiguous
     order: list[int] = [-1]
@@ -217,7 +224,7 @@ def compile_tree(tree: IndicatorTree, settings: Settings) -> CompiledTree:
             order.append(c)
     if len(order) != len(nodes) + 1:
         bad = next(i for i in range(len(nodes)) if i not in depth_of)
-        raise PackageError(f"$.indicators[{bad}].parent", "the parent chain forms a cycle")
+        raise PackageError(f"$.indicators[{bad}].parent", "上级指标关系形成了循环")
     n_pos = len(order)
     node_of_pos = np.array(order, dtype=np.int64)
     pos_of_node = np.empty(len(nodes), dtype=np.int64)
@@ -269,7 +276,7 @@ def compile_tree(tree: IndicatorTree, settings: Settings) -> CompiledTree:
             kids = (parent == pos) & ~is_extra
             if kids.any() and weight[kids].sum() <= 0:
                 i = int(node_of_pos[pos])
-                raise PackageError(f"$.indicators[{i}]", "the weights of its children sum to 0")
+                raise PackageError(f"$.indicators[{i}]", "下级指标的权重合计为 0")
 
     leaf_pos = np.flatnonzero(is_leaf)
     leaf_of_node = np.full(len(nodes), -1, dtype=np.int64)
@@ -289,7 +296,7 @@ def compile_tree(tree: IndicatorTree, settings: Settings) -> CompiledTree:
         ):
             i = int(node_of_pos[lpos])
             raise PackageError(
-                f"$.indicators[{i}].rater_weights", "needs a positive weight for some group"
+                f"$.indicators[{i}].rater_weights", "至少要有一个评价主体的权重大于 0"
             )
     group_min = np.array(
         [
