@@ -236,3 +236,12 @@ def test_preview_scope(client, setup, tree, organizer, outsider, unassigned_revi
     assert client.get(url).status_code == 200
     client.force_login(unassigned_reviewer)
     assert client.get(url).status_code == 404
+
+
+def test_link_by_target_alone(client, setup):
+    url = reverse("collection:self_assessment", args=[setup.targets["a1"].pk])
+    client.force_login(setup.submitters["a1"])
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"] == form_url(setup)
+    client.force_login(setup.submitters["a2"])
+    assert client.get(url).status_code == 404

@@ -338,19 +338,13 @@ def submit(*, actor: Any, target: Any) -> SelfAssessment:
 
 
 def _notify_unit(target: Any, message: str) -> None:
-    from kaoping.accounts.models import Role, User
-    from kaoping.campaigns.models import Notification
+    """Tell the unit's submitters (in-app, and by e-mail when set up)."""
+    from kaoping.campaigns.services import notify, submitters_of
 
-    users = User.objects.filter(
-        is_active=True, grants__role=Role.SUBMITTER, grants__organization=target.unit
-    ).distinct()
+    unit = target.unit
+    users = submitters_of([unit.pk]).get(unit.pk, [])
     url = reverse("collection:self_form", args=[target.campaign_id, target.pk])
-    Notification.objects.bulk_create(
-        [
-            Notification(user=u, campaign=target.campaign, message=message[:300], url=url)
-            for u in users
-        ]
-    )
+    notify(users=users, campaign=target.campaign, message=message, url=url)
 
 
 @transaction.atomic

@@ -173,6 +173,23 @@ def _page(request: Any, acc: Access, **extra: Any) -> HttpResponse:
 
 @login_required
 @require_GET
+def self_for_target(request, target_id):  # type: ignore[no-untyped-def]
+    """A target's self-assessment by the target alone (links from the to-do list)."""
+    from kaoping.campaigns.models import Target
+
+    campaign_id = (
+        Target.objects.filter(pk=target_id, campaign__in=policy.visible_campaigns(request.user))
+        .values_list("campaign_id", flat=True)
+        .first()
+    )
+    if campaign_id is None:
+        raise Http404
+    acc = Access(request.user, campaign_id, target_id)
+    return redirect(acc.form_url())
+
+
+@login_required
+@require_GET
 def self_form(request, campaign_id, target_id):  # type: ignore[no-untyped-def]
     return _page(request, Access(request.user, campaign_id, target_id))
 

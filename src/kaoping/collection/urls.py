@@ -23,6 +23,7 @@ urlpatterns: list = [
     # Self-assessment and evidence (self_views.py)
     path("self/", self_views.self_list, name="self_list"),
     path("self/<int:campaign_id>/", self_views.self_overview, name="self_overview"),
+    path("self/target/<int:target_id>/", self_views.self_for_target, name="self_assessment"),
     path("self/<int:campaign_id>/<int:target_id>/", self_views.self_form, name="self_form"),
     path(
         "self/<int:campaign_id>/<int:target_id>/item/<int:indicator_id>/",
