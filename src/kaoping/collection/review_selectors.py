@@ -40,18 +40,10 @@ class SelfValue:
 class Cell:
     target_id: int
     column: Column
-    score: ReviewScore | None
     value: str  # the text of the input
+    reason: str
     self_value: SelfValue | None
     points: Decimal | None
-
-    @property
-    def reason(self) -> str:
-        return self.score.reason if self.score else ""
-
-    @property
-    def occurrences(self) -> dict[str, Any]:
-        return (self.score.occurrences or {}) if self.score else {}
 
 
 @dataclass
@@ -137,9 +129,14 @@ def grid(campaign: Campaign, reviewer: Any) -> Grid:
     columns = review_columns(campaign)
     targets = assigned_targets(campaign, reviewer)
     sheet = get_sheet(campaign, reviewer)
-    scores: dict[Key, ReviewScore] = {}
+    scores: dict[Key, tuple[Any, str, Any, str]] = {}
     if sheet is not None:
-        scores = {(s.target_id, s.indicator_id): s for s in sheet.scores.all()}
+        scores = {
+            (t, i): (score, grade, occ, reason)
+            for t, i, score, grade, occ, reason in sheet.scores.values_list(
+                "target_id", "indicator_id", "score", "grade", "occurrences", "reason"
+            )
+        }
     selfs = self_values([t.pk for t in targets], columns) if targets and columns else {}
     rows = []
     filled_all = 0
@@ -152,15 +149,16 @@ def grid(campaign: Campaign, reviewer: Any) -> Grid:
             s = scores.get(key)
             rule = col.rule
             if s is not None:
-                occ = s.occurrences if rule.input in ("count", "items") else None
-                value = rule.value_for_input(s.score, s.grade, occ)
-                points = rule.points_of(s.score, s.grade, occ)
+                score, grade, occ, reason = s
+                occ = occ if rule.input in ("count", "items") else None
+                value = rule.value_for_input(score, grade, occ)
+                points = rule.points_of(score, grade, occ)
             else:
-                value, points = "", None
+                value, reason, points = "", "", None
             if points is not None:
                 total += points
                 filled += 1
-            cells.append(Cell(target.pk, col, s, value, selfs.get(key), points))
+            cells.append(Cell(target.pk, col, value, reason, selfs.get(key), points))
         rows.append(Row(target, cells, total, filled))
         filled_all += filled
     return Grid(

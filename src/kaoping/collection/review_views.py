@@ -22,6 +22,7 @@ from kaoping.policy import Perm
 from . import review_selectors as selectors
 from . import review_services as services
 from .models import ReviewSheet
+from .review_render import rows_html
 from .review_rules import fmt
 
 
@@ -56,6 +57,7 @@ def review_grid(request: HttpRequest, campaign_pk: int) -> HttpResponse:
     campaign = _reviewer_campaign(request, campaign_pk)
     grid = selectors.grid(campaign, request.user)
     is_open = services.review_open(campaign)
+    editable = is_open and not grid.submitted
     return render(
         request,
         "collection/review_grid.html",
@@ -63,7 +65,8 @@ def review_grid(request: HttpRequest, campaign_pk: int) -> HttpResponse:
             "campaign": campaign,
             "grid": grid,
             "stage_open": is_open,
-            "editable": is_open and not grid.submitted,
+            "editable": editable,
+            "rows": rows_html(grid, editable),
             "cell_url": reverse("collection:review_cell", args=[campaign.pk, 0, 0]),
         },
     )
