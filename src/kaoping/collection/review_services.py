@@ -38,11 +38,9 @@ MISSING_SHOWN = 20
 
 
 def review_open(campaign: Campaign) -> bool:
-    """Whether the review stage accepts scores (the campaigns service decides when present)."""
-    try:
-        from kaoping.campaigns.services import stage_is_open
-    except ImportError:
-        return campaign.status == Stage.REVIEW
+    """Whether the review stage accepts scores (decided by the campaigns workflow)."""
+    from kaoping.campaigns.services import stage_is_open
+
     return bool(stage_is_open(campaign, Stage.REVIEW))
 
 
@@ -221,7 +219,7 @@ def submit_sheet(*, actor: Any, campaign: Campaign) -> ReviewSheet:
 @transaction.atomic
 def reopen_sheet(*, actor: Any, sheet: ReviewSheet, reason: str) -> ReviewSheet:
     """The organizer reopens a submitted sheet; the reviewer is notified with the reason."""
-    from kaoping.campaigns.models import Notification
+    from kaoping.campaigns.services import notify
 
     sheet = (
         ReviewSheet.objects.select_for_update()
@@ -239,10 +237,10 @@ def reopen_sheet(*, actor: Any, sheet: ReviewSheet, reason: str) -> ReviewSheet:
         raise ValidationError("评分表尚未提交，无需退回")
     sheet.status = SheetStatus.OPEN  # submitted_at is kept: later changes are audited per cell
     sheet.save(update_fields=["status"])
-    Notification.objects.create(
-        user=sheet.reviewer,
+    notify(
+        users=[sheet.reviewer],
         campaign=sheet.campaign,
-        message=f"您在“{sheet.campaign.name}”中的评分表已被退回修改：{reason}"[:300],
+        message=f"您在“{sheet.campaign.name}”中的评分表已被退回修改：{reason}",
         url=reverse("collection:review_grid", args=[sheet.campaign_id]),
     )
     log_action(
