@@ -710,6 +710,8 @@ DEMO_ACCOUNTS: list[tuple[str, Role, str | None, str]] = [
     ("organizer", Role.ASSESSMENT_ADMIN, "JG", "staff:ZB0502"),
     ("organizer2", Role.ASSESSMENT_ADMIN, "ZZ06", "staff:ZB0601"),
     ("reviewer", Role.REVIEWER, "JG", "staff:ZB0501"),
+    ("reviewer2", Role.REVIEWER, "JG", "staff:ZB0302"),
+    ("reviewer3", Role.REVIEWER, "JG", "staff:ZB0601"),
     ("submitter", Role.SUBMITTER, "ZB0401", "organization_member:ZB0401"),
     ("leader", Role.LEADER, "ZZ04", "leader:4"),
     ("member", Role.MEMBER, None, "staff:ZB0401"),
