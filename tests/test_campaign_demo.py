@@ -69,3 +69,14 @@ def test_demo_accounts_have_work_to_do(demo):
     assert "业务一处党支部" in items[0]["text"]
     organizer = User.objects.get(username="organizer")
     assert any(i["campaign"].name == CAMPAIGN_NAME for i in selectors.todo_for(organizer))
+
+
+def test_demo_pages_render(demo, client):
+    campaign = Campaign.objects.get(name=CAMPAIGN_NAME)
+    client.force_login(User.objects.get(username="organizer"))
+    for name in ("detail", "targets", "weights", "reviewers", "progress"):
+        response = client.get(f"/campaigns/{campaign.pk}/{'' if name == 'detail' else name + '/'}")
+        assert response.status_code == 200, name
+    client.force_login(User.objects.get(username="submitter"))
+    home = client.get("/").content.decode()
+    assert "填写并提交“业务一处党支部”的自评" in home
