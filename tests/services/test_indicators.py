@@ -237,6 +237,69 @@ def test_set_weights_direct_in_points_version_sets_points(organizer, version):
     assert "90.00%" in str(exc.value)
 
 
+def test_set_weights_by_points_in_points_version(organizer, version):
+    top = add(organizer, version, "T", points=40)
+    for x in "ABC":
+        add(organizer, version, x, parent=top, **rating(1))
+    add(
+        organizer, version, "Z", parent=top, rule_kind="bonus",
+        rule_params={"cap": 2, "items": [{"code": "x", "per": 1}]},
+    )  # fmt: skip
+    services.set_weights(
+        actor=organizer, version=version, parent=top,
+        points={"A": "20", "B": Decimal("12.5"), "C": 7.5},
+    )  # fmt: skip
+    kids = {i.code: i for i in version.indicators.filter(parent=top)}
+    assert [kids[x].points for x in "ABC"] == [Decimal(20), Decimal("12.5"), Decimal("7.5")]
+    assert [kids[x].weight for x in "ABC"] == [Decimal("0.5"), Decimal("0.3125"), Decimal("0.1875")]
+    assert kids["Z"].points is None and kids["Z"].weight is None  # extra items take no share
+    entry = AuditEntry.objects.filter(action=Action.SCHEME_WEIGHTS).latest("id")
+    assert entry.data["method"] == "points" and "A" in entry.changes
+    # Thirds of 100 at level 1: the weights still add up to exactly 1.
+    for x in "PQR":
+        add(organizer, version, x)
+    version.indicators.filter(code="T").delete()
+    services.set_weights(
+        actor=organizer, version=version, parent=None,
+        points={"P": "33.33", "Q": "33.33", "R": "33.34"},
+    )  # fmt: skip
+    ws = list(version.indicators.filter(level=1).values_list("weight", flat=True))
+    assert sum(ws) == 1
+
+
+def test_set_weights_by_points_refusals(organizer, version, tree):
+    top = add(organizer, version, "T", points=40)
+    add(organizer, version, "A", parent=top, **rating(1))
+    add(organizer, version, "B", parent=top, **rating(1))
+    cases = [
+        ({"A": 20, "B": 10}, "同级指标分值合计 30，应等于“指标T”的分值 40"),
+        ({"A": 20}, "请为每一个同级指标填写分值"),
+        ({"A": -5, "B": 45}, "“指标A”的分值应为不小于 0 的数字"),
+        ({"A": "二十", "B": 20}, "“指标A”的分值应为数字"),
+    ]
+    for points, message in cases:
+        with pytest.raises(ValidationError) as exc:
+            services.set_weights(actor=organizer, version=version, parent=top, points=points)
+        assert message in exc.value.messages[0]
+    with pytest.raises(ValidationError) as exc:
+        services.set_weights(actor=organizer, version=version, parent=None, points={"T": 60})
+    assert "应等于总分 100" in exc.value.messages[0]
+    services.update_indicator(actor=organizer, indicator=top, points=None)
+    with pytest.raises(ValidationError) as exc:
+        services.set_weights(actor=organizer, version=version, parent=top, points={"A": 1, "B": 1})
+    assert "请先为“指标T”设置分值" in exc.value.messages[0]
+    assert not version.indicators.filter(weight__isnull=False).exists()
+    weighted = services.create_scheme(
+        actor=organizer, owner=tree["root"], name="权重制", weighting="weights"
+    )
+    add(organizer, weighted, "A")
+    with pytest.raises(ValidationError) as exc:
+        services.set_weights(actor=organizer, version=weighted, parent=None, points={"A": 100})
+    assert "权重制" in exc.value.messages[0]
+    with pytest.raises(TypeError):
+        services.set_weights(actor=organizer, version=weighted, parent=None)
+
+
 def test_ahp_inconsistent_matrix_names_the_judgment(organizer, version):
     names = ["政治建设", "组织建设", "作风建设"]
     for n, name in enumerate(names):
@@ -366,3 +429,145 @@ def test_engine_nodes_and_tree(organizer, tree):
     assert leaf["parent"] == "D1" and leaf["rule"] == {"kind": "rating", "max": 15}
     engine_tree = services.to_engine_tree(version)
     assert engine_tree.weighting == "points" and len(engine_tree.nodes) == 16
+
+
+# ---- version settings ----------------------------------------------------------------------
+
+
+def test_update_version_settings_saves_audits_and_reaches_the_engine(organizer, version):
+    services.update_version_settings(
+        actor=organizer,
+        version=version,
+        label=" 2025 修订 ",
+        total_points="120",
+        grades=["优秀", "称职", "基本称职", "不称职"],
+        grade_thresholds=["108", 96, Decimal("72.5")],
+        rater_weights={"party_committee": Decimal("0.6"), "members": "0.3", "masses": 0.1},
+        ballot_grades=[
+            {"label": "满意", "coefficient": "100"},
+            {"label": "基本满意", "coefficient": 70},
+            {"label": "不满意", "coefficient": 0},
+        ],
+    )
+    version.refresh_from_db()
+    assert version.label == "2025 修订" and version.total_points == 120
+    o = version.options
+    assert o["grades"] == ["优秀", "称职", "基本称职", "不称职"]
+    assert o["grade_thresholds"] == [108, 96, 72.5]
+    assert o["rater_weights"] == {"party_committee": 0.6, "members": 0.3, "masses": 0.1}
+    assert o["ballot_grades"][1] == {"label": "基本满意", "coefficient": 70}
+    entry = AuditEntry.objects.get(action=Action.SCHEME_SETTINGS)
+    assert entry.changes["总分"] == ["100", "120"]
+    assert entry.changes["等次与分数线"] == [
+        "好≥90、较好≥80、一般≥60、差",
+        "优秀≥108、称职≥96、基本称职≥72.5、不称职",
+    ]
+    assert entry.changes["评价主体权重"][1] == "机关党委 60%、党员 30%、群众 10%"
+    assert entry.changes["民主测评等次"][0] == "好=100、较好=80、一般=60、差=40"
+    from kaoping.indicators.engine_bridge import engine_package
+
+    package = engine_package(version)[0]
+    assert package["settings"] == {"scale": 120.0}
+    assert package["rater_weights"] == {"party_committee": 0.6, "members": 0.3, "masses": 0.1}
+    assert package["ballot"]["grades"][0] == {"label": "满意", "coefficient": 100}
+    # Saving the same values again logs nothing; an empty ballot scale means the default.
+    services.update_version_settings(actor=organizer, version=version, total_points=120)
+    assert AuditEntry.objects.filter(action=Action.SCHEME_SETTINGS).count() == 1
+    services.update_version_settings(actor=organizer, version=version, ballot_grades=[])
+    version.refresh_from_db()
+    assert "ballot_grades" not in version.options
+    assert selectors.version_settings(version).ballot_default
+    from kaoping.engine.model import DEFAULT_GRADE_COEFFICIENTS, DEFAULT_GRADE_LABELS
+
+    assert [
+        {"label": a, "coefficient": b}
+        for a, b in zip(DEFAULT_GRADE_LABELS, DEFAULT_GRADE_COEFFICIENTS, strict=True)
+    ] == services.DEFAULT_BALLOT_GRADES  # the default shown is the engine's
+
+
+@pytest.mark.parametrize(
+    "fields, field, message",
+    [
+        ({"label": "长" * 101}, "label", "版本名称最多 100 字"),
+        ({"total_points": 0}, "total_points", "总分应大于 0"),
+        ({"total_points": "一百"}, "total_points", "总分应为数字"),
+        ({"total_points": 50}, "grade_thresholds", "“好”的分数线应在 0 至 50 之间"),
+        ({"grades": ["合格"], "grade_thresholds": []}, "grades", "至少设置两个等次"),
+        ({"grades": ["好", "好"], "grade_thresholds": [60]}, "grades", "等次名称不能重复"),
+        ({"grades": ["好", "差"], "grade_thresholds": []}, "grade_thresholds", "每个等次都要有分数线"),
+        ({"grade_thresholds": [90, "", 60]}, "grade_thresholds", "请填写“较好”的分数线"),
+        ({"grade_thresholds": [80, 90, 60]}, "grade_thresholds", "“好”应高于“较好”"),
+        ({"rater_weights": {"members": 0.5, "masses": 0.4}}, "rater_weights", "合计 90.00%"),
+        ({"rater_weights": {}}, "rater_weights", "请至少为一个评价主体设置权重"),
+        ({"rater_weights": {"boss": 1}}, "rater_weights", "未知的评价主体“boss”"),
+        ({"rater_weights": {"members": 1.5}}, "rater_weights", "应在 0 至 1 之间"),
+        ({"ballot_grades": [{"label": "好", "coefficient": 1}]}, "ballot_grades", "至少要有两个"),
+        (
+            {"ballot_grades": [{"label": "好", "coefficient": 60}, {"label": "差", "coefficient": 90}]},
+            "ballot_grades",
+            "系数从高到低",
+        ),
+        (
+            {"ballot_grades": [{"label": "", "coefficient": 1}, {"label": "差", "coefficient": 0}]},
+            "ballot_grades",
+            "第 1 个等次未填写名称",
+        ),
+        (
+            {"ballot_grades": [{"label": "好", "coefficient": "x"}, {"label": "差", "coefficient": 0}]},
+            "ballot_grades",
+            "“好”的系数应为数字",
+        ),
+    ],
+)  # fmt: skip
+def test_update_version_settings_refusals_in_chinese(organizer, version, fields, field, message):
+    before = dict(version.options)
+    with pytest.raises(ValidationError) as exc:
+        services.update_version_settings(actor=organizer, version=version, **fields)
+    assert message in exc.value.message_dict[field][0]
+    version.refresh_from_db()
+    assert version.options == before and version.total_points == 100
+
+
+def test_update_version_settings_reports_every_section_and_keeps_veto_grades(organizer, version):
+    with pytest.raises(ValidationError) as exc:
+        services.update_version_settings(
+            actor=organizer, version=version, total_points=-1, rater_weights={"members": 0.2}
+        )
+    assert set(exc.value.message_dict) == {"total_points", "rater_weights"}
+    add(organizer, version, "V", rule_kind="veto", veto={"effect": "ceiling", "grade": "一般"})
+    with pytest.raises(ValidationError) as exc:
+        services.update_version_settings(
+            actor=organizer, version=version, grades=["优秀", "合格", "不合格"],
+            grade_thresholds=[90, 60],
+        )  # fmt: skip
+    assert "指标“V 指标V”一票否决后限定为“一般”" in exc.value.message_dict["grades"][0]
+    with pytest.raises(TypeError):
+        services.update_version_settings(actor=organizer, version=version, weighting="weights")
+
+
+def test_update_version_settings_in_weights_version_measures_thresholds_on_100(organizer, tree):
+    version = services.create_scheme(
+        actor=organizer, owner=tree["root"], name="权重制", weighting="weights", total_points=10
+    )
+    services.update_version_settings(
+        actor=organizer, version=version, grades=["好", "差"], grade_thresholds=[85]
+    )
+    assert selectors.version_settings(version).scale == 100
+    with pytest.raises(ValidationError):
+        services.update_version_settings(
+            actor=organizer, version=version, grades=["好", "差"], grade_thresholds=[101]
+        )
+
+
+def test_update_version_settings_refused_on_published(organizer, tree):
+    version = valid_version(organizer, tree["root"])
+    services.publish(actor=organizer, version=version)
+    with pytest.raises(PublishedVersionError) as exc:
+        services.update_version_settings(actor=organizer, version=version, label="改名")
+    assert "请基于它新建草稿" in str(exc.value)
+    version.refresh_from_db()
+    assert version.label == ""
+    with pytest.raises(PublishedVersionError):
+        services.set_weights(
+            actor=organizer, version=version, parent=None, points={f"D{i}": 1 for i in range(8)}
+        )

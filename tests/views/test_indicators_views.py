@@ -368,3 +368,223 @@ def test_ahp_in_points_version_converts_to_points(client, organizer, version):
     assert client.post(url, {"method": "eigenvector", "a_0_1": "2"}).status_code == 302
     points = list(d1.children.order_by("position").values_list("points", flat=True))
     assert points == [Decimal(40), Decimal(20)]
+
+
+# ---- version settings ----------------------------------------------------------------------
+
+
+def settings_data(**overrides):
+    data = {
+        "label": "2025 修订",
+        "total_points": "100",
+        "grade_label": ["优秀", "合格", "不合格", ""],
+        "grade_threshold": ["90", "60", "", ""],
+        "rw_party_committee": "60",
+        "rw_members": "40",
+        "ballot_label": ["满意", "基本满意", "不满意"],
+        "ballot_coefficient": ["100", "60", "0"],
+    }
+    data.update(overrides)
+    return data
+
+
+def test_settings_page_saves_and_version_page_shows_them(client, organizer, version):
+    login(client, organizer)
+    url = reverse("indicators:settings", args=[version.pk])
+    html = client.get(url).content.decode()
+    assert 'name="grade_label" value="较好"' in html and 'name="grade_threshold" value="80"' in html
+    assert 'name="rw_party_committee"' in html and 'value="100"' in html
+    assert 'name="ballot_coefficient" value="40"' in html and "添加一行" in html
+    response = client.post(url, settings_data())
+    assert response.status_code == 302 and response.url == reverse(
+        "indicators:version", args=[version.pk]
+    )
+    version.refresh_from_db()
+    assert version.label == "2025 修订"
+    assert version.options["grades"] == ["优秀", "合格", "不合格"]
+    assert version.options["grade_thresholds"] == [90, 60]
+    assert version.options["rater_weights"] == {"party_committee": 0.6, "members": 0.4}
+    assert version.options["ballot_grades"][2] == {"label": "不满意", "coefficient": 0}
+    html = client.get(response.url).content.decode()
+    summary = html.split('data-testid="version-settings"')[1].split("</details>")[0]
+    assert "优秀：≥ 90" in summary and "不合格：&lt; 60" in summary
+    assert "机关党委 60%" in summary and "党员 40%" in summary and "基本满意 = 60" in summary
+    assert reverse("indicators:settings", args=[version.pk]) in html
+
+
+def test_settings_page_errors_stay_under_their_section(client, organizer, version):
+    login(client, organizer)
+    url = reverse("indicators:settings", args=[version.pk])
+    data = settings_data(rw_members="30", grade_threshold=["60", "90", ""], total_points="0")
+    html = client.post(url, data).content.decode()
+    assert 'data-field-error="rater_weights">评价主体权重合计 90.00%，应为 100%' in html
+    assert "“优秀”应高于“合格”" in html and "总分应大于 0" in html
+    assert 'name="grade_threshold" value="90"' in html  # the posted rows come back
+    data = settings_data(grade_threshold=["90", "60", "30"])
+    html = client.post(url, data).content.decode()
+    assert "最后一个等次（不合格）不设分数线" in html
+    version.refresh_from_db()
+    assert version.options["grades"] == ["好", "较好", "一般", "差"] and version.label == ""
+
+
+def test_settings_page_permissions(client, version, leader, sub_organizer, other_scheme_version):
+    url = reverse("indicators:settings", args=[version.pk])
+    login(client, leader)
+    assert client.get(url).status_code == 403
+    assert client.post(url, settings_data()).status_code == 403
+    html = client.get(reverse("indicators:version", args=[version.pk])).content.decode()
+    assert 'data-testid="version-settings"' in html and url not in html  # read-only summary
+    login(client, sub_organizer)
+    assert client.get(url).status_code == 403  # reads the agency's system, cannot manage it
+    other = reverse("indicators:settings", args=[other_scheme_version.pk])
+    assert client.get(other).status_code == 404
+    assert client.post(other, settings_data()).status_code == 404
+    version.refresh_from_db()
+    assert version.label == ""
+
+
+def test_settings_page_refused_on_published(client, organizer, tree):
+    version = valid_version(organizer, tree["root"])
+    services.publish(actor=organizer, version=version)
+    login(client, organizer)
+    url = reverse("indicators:settings", args=[version.pk])
+    response = client.post(url, settings_data(), follow=True)
+    assert "已发布的版本不能修改，请基于它新建草稿" in response.content.decode()
+    assert client.get(url).status_code == 302
+    version.refresh_from_db()
+    assert version.label == "" and version.options["grades"][0] == "好"
+    html = client.get(reverse("indicators:version", args=[version.pk])).content.decode()
+    assert 'data-testid="version-settings"' in html and url not in html
+
+
+def test_settings_page_in_weights_version_has_no_total(client, organizer, tree):
+    v = services.create_scheme(actor=organizer, owner=tree["root"], name="W", weighting="weights")
+    login(client, organizer)
+    url = reverse("indicators:settings", args=[v.pk])
+    assert 'name="total_points"' not in client.get(url).content.decode()
+    data = settings_data(ballot_label=[], ballot_coefficient=[])
+    del data["total_points"]
+    assert client.post(url, data).status_code == 302
+    v.refresh_from_db()
+    assert v.total_points == 100 and "ballot_grades" not in v.options
+
+
+# ---- direct weight entry -------------------------------------------------------------------
+
+
+def test_weights_page_in_points_version(client, organizer, version):
+    login(client, organizer)
+    d1 = version.indicators.get(code="D1")
+    services.add_indicator(
+        actor=organizer, version=version, parent=d1, code="D1.2", name="学习成效",
+        rule_kind="rating", rule_params={"max": 10},
+    )  # fmt: skip
+    tree_html = client.get(reverse("indicators:version", args=[version.pk])).content.decode()
+    url = reverse("indicators:weights", args=[version.pk]) + f"?parent={d1.pk}"
+    assert url.replace("&", "&amp;") in tree_html and "一级指标分值（直接录入）" in tree_html
+    html = client.get(url).content.decode()
+    assert "合计应等于“政治建设”的分值 60" in html and 'data-sum-target="60.00"' in html
+    d11, d12 = version.indicators.get(code="D1.1"), version.indicators.get(code="D1.2")
+    assert f'name="w_{d11.pk}" value="30"' in html
+    response = client.post(url, {f"w_{d11.pk}": "35", f"w_{d12.pk}": "20"})
+    assert "同级指标分值合计 55，应等于“政治建设”的分值 60" in response.content.decode()
+    response = client.post(url, {f"w_{d11.pk}": "35", f"w_{d12.pk}": "25"})
+    assert response.status_code == 302
+    d11.refresh_from_db()
+    assert (d11.points, d11.weight) == (Decimal(35), Decimal("0.583333"))
+    # Level 1 against the version's total.
+    root_url = reverse("indicators:weights", args=[version.pk])
+    d2 = version.indicators.get(code="D2")
+    assert client.post(root_url, {f"w_{d1.pk}": "70", f"w_{d2.pk}": "30"}).status_code == 302
+    d2.refresh_from_db()
+    assert d2.points == 30 and d2.weight == Decimal("0.3")
+
+
+def test_weights_page_in_weights_version_takes_percent(client, organizer, tree):
+    v = services.create_scheme(actor=organizer, owner=tree["root"], name="W", weighting="weights")
+    a = services.add_indicator(actor=organizer, version=v, code="A", name="甲")
+    b = services.add_indicator(actor=organizer, version=v, code="B", name="乙")
+    services.add_indicator(
+        actor=organizer, version=v, code="Z", name="加分", rule_kind="bonus",
+        rule_params={"cap": 2, "items": [{"code": "x", "per": 1}]},
+    )  # fmt: skip
+    login(client, organizer)
+    url = reverse("indicators:weights", args=[v.pk])
+    html = client.get(url).content.decode()
+    assert (
+        "一级指标权重（直接录入）"
+        in client.get(reverse("indicators:version", args=[v.pk])).content.decode()
+    )
+    assert 'data-sum-target="100"' in html and "不参与分配：Z 加分" in html
+    assert f'name="w_{a.pk}"' in html and 'name="w_' + str(b.pk) + '"' in html
+    response = client.post(url, {f"w_{a.pk}": "62.5", f"w_{b.pk}": "30"})
+    assert "同级指标权重合计 92.50%，应为 100%" in response.content.decode()
+    response = client.post(url, {f"w_{a.pk}": "62.5", f"w_{b.pk}": ""})
+    assert response.status_code == 200 and "必填" in response.content.decode()
+    assert client.post(url, {f"w_{a.pk}": "62.5", f"w_{b.pk}": "37.5"}).status_code == 302
+    a.refresh_from_db()
+    assert a.weight == Decimal("0.625")
+    assert f'name="w_{a.pk}" value="62.5"' in client.get(url).content.decode()
+
+
+def test_weights_page_permissions(client, version, leader, sub_organizer, other_scheme_version):
+    url = reverse("indicators:weights", args=[version.pk])
+    d1, d2 = version.indicators.get(code="D1"), version.indicators.get(code="D2")
+    data = {f"w_{d1.pk}": "50", f"w_{d2.pk}": "50"}
+    login(client, leader)
+    assert client.get(url).status_code == 403
+    assert client.post(url, data).status_code == 403
+    assert (
+        "直接录入"
+        not in client.get(reverse("indicators:version", args=[version.pk])).content.decode()
+    )
+    login(client, sub_organizer)
+    assert client.post(url, data).status_code == 403
+    other = reverse("indicators:weights", args=[other_scheme_version.pk])
+    assert client.get(other).status_code == 404
+    d1.refresh_from_db()
+    assert d1.points == 60
+
+
+def test_weights_page_unknown_parent_and_published(client, organizer, tree, version):
+    login(client, organizer)
+    url = reverse("indicators:weights", args=[version.pk])
+    assert client.get(url + "?parent=abc").status_code == 404
+    assert client.get(url + "?parent=999999").status_code == 404
+    leaf = version.indicators.get(code="D1.1")
+    assert "没有需要设置分值的下级指标" in client.get(url + f"?parent={leaf.pk}").content.decode()
+    published = valid_version(organizer, tree["root"], name="已发布体系")
+    services.publish(actor=organizer, version=published)
+    url = reverse("indicators:weights", args=[published.pk])
+    data = {f"w_{i.pk}": "12.5" for i in published.indicators.filter(level=1)}
+    response = client.post(url, data, follow=True)
+    assert "已发布的版本不能修改，请基于它新建草稿" in response.content.decode()
+    assert published.indicators.get(code="D1").points == 15
+
+
+# ---- evidence rows -------------------------------------------------------------------------
+
+
+def test_evidence_rows_added_in_the_page(client, organizer, version):
+    login(client, organizer)
+    html = client.get(reverse("indicators:indicator_add", args=[version.pk]), **HX)
+    html = html.content.decode()
+    assert html.count('name="evidence_what"') == 2  # one blank row, and the row template
+    assert "添加一行" in html and "data-remove-row" in html
+    ind = version.indicators.get(code="D1.1")
+    url = reverse("indicators:indicator_edit", args=[ind.pk])
+    data = form_data(
+        code="D1.1", name="理论学习", points="30", rule_kind="rating", r_max="10",
+        evidence_what=["学习记录", "心得体会", "", "考勤表"], evidence_count=["1", "3", "1", "2"],
+        evidence_optional=["1", "3"],
+    )  # fmt: skip
+    client.post(url, data, **HX)
+    ind.refresh_from_db()
+    assert ind.evidence == [
+        {"what": "学习记录", "count": 1, "optional": False},
+        {"what": "心得体会", "count": 3, "optional": True},
+        {"what": "考勤表", "count": 2, "optional": True},
+    ]
+    html = client.get(url, **HX).content.decode()
+    assert html.count('name="evidence_what"') == 4  # three stored rows, no blank row added
+    assert 'name="evidence_optional" value="2" data-row-index checked' in html

@@ -31,6 +31,7 @@ class Action(models.TextChoices):
     SCHEME_VERSION_CREATE = "scheme.version_create", "新建指标体系草稿"
     SCHEME_WEIGHTS = "scheme.weights", "设置指标权重"
     SCHEME_PUBLISH = "scheme.publish", "发布指标体系"
+    SCHEME_SETTINGS = "scheme.settings", "修改指标体系版本设置"
     INDICATOR_CREATE = "indicator.create", "新增指标"
     INDICATOR_UPDATE = "indicator.update", "修改指标"
     INDICATOR_DELETE = "indicator.delete", "删除指标"

@@ -386,3 +386,152 @@ def parse_matrix(post: Any, n: int) -> list[list[float]]:
 def saaty_label(x: float) -> str:
     """The scale value closest to ``x`` (for pre-filling a stored matrix)."""
     return min(SAATY_VALUES, key=lambda v: abs(SAATY_VALUES[v] - x) / max(SAATY_VALUES[v], x))
+
+
+def _styled(form: forms.Form) -> None:
+    for f in form.fields.values():
+        css = "form-select" if isinstance(f.widget, forms.Select) else "form-control"
+        f.widget.attrs.setdefault("class", f"{css} {css}-sm")
+
+
+def _rows(data: Any, *names: str) -> list[list[str]]:
+    """Parallel posted lists as rows, blank rows left out."""
+    columns = [data.getlist(name) for name in names]
+    n = max((len(c) for c in columns), default=0)
+    rows = [[(c[k] if k < len(c) else "").strip() for c in columns] for k in range(n)]
+    return [r for r in rows if any(r)]
+
+
+class VersionSettingsForm(forms.Form):
+    """Settings of a draft version. Grade and 民主测评 rows come as parallel lists
+    (``grade_label``/``grade_threshold``, ``ballot_label``/``ballot_coefficient``) from rows the
+    page adds and removes; rater-group weights are entered in percent."""
+
+    label = forms.CharField(label="版本名称", max_length=100, required=False)
+    total_points = forms.DecimalField(
+        label="总分", decimal_places=2, max_digits=8, help_text="分值制下一级指标分值合计应等于总分"
+    )
+
+    def __init__(self, *args: Any, version: SchemeVersion, **kwargs: Any) -> None:
+        from .selectors import version_settings
+
+        self.settings = version_settings(version)
+        kwargs.setdefault(
+            "initial",
+            {"label": version.label, "total_points": _fmt(float(self.settings.total_points))}
+            | {f"rw_{r.code}": r.percent for r in self.settings.rater_weights},
+        )
+        super().__init__(*args, **kwargs)
+        self.version = version
+        if version.weighting != Weighting.POINTS:
+            del self.fields["total_points"]
+        for code, label in RaterGroupCode.choices:
+            self.fields[f"rw_{code}"] = forms.DecimalField(
+                label=label, required=False, min_value=0, max_value=100, decimal_places=4
+            )
+            self.fields[f"rw_{code}"].widget.attrs["data-sum-part"] = ""
+        _styled(self)
+        # Service errors shown under their section (等次, 评价主体权重, 民主测评等次).
+        self.section_errors: dict[str, list[str]] = {}
+
+    @property
+    def rater_fields(self) -> list[forms.BoundField]:
+        return [self[f"rw_{code}"] for code in RaterGroupCode.values]
+
+    def grade_rows(self) -> list[dict[str, str]]:
+        if self.is_bound:
+            rows = _rows(self.data, "grade_label", "grade_threshold")
+            return [{"label": r[0], "threshold": r[1]} for r in rows] or [{}]
+        return [
+            {"label": g.label, "threshold": "" if g.threshold is None else _fmt(g.threshold)}
+            for g in self.settings.grades
+        ]
+
+    def ballot_rows(self) -> list[dict[str, str]]:
+        if self.is_bound:
+            rows = _rows(self.data, "ballot_label", "ballot_coefficient")
+            return [{"label": r[0], "coefficient": r[1]} for r in rows] or [{}]
+        return [
+            {"label": g["label"], "coefficient": _fmt(g["coefficient"])}
+            for g in self.settings.ballot_grades
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        rows = _rows(self.data, "grade_label", "grade_threshold")
+        if rows and rows[-1][1]:
+            self.section_errors["grade_thresholds"] = [
+                f"最后一个等次（{rows[-1][0] or '未命名'}）不设分数线：低于上一等次分数线即为该等次"
+            ]
+            raise forms.ValidationError("请检查等次与分数线")
+        return data
+
+    def to_fields(self) -> dict[str, Any]:
+        d = self.cleaned_data
+        grades = _rows(self.data, "grade_label", "grade_threshold")
+        fields: dict[str, Any] = {
+            "label": d.get("label") or "",
+            "grades": [r[0] for r in grades],
+            "grade_thresholds": [r[1] for r in grades[:-1]],
+            "rater_weights": {
+                code: d[f"rw_{code}"] / 100
+                for code in RaterGroupCode.values
+                if d.get(f"rw_{code}") is not None
+            },
+            "ballot_grades": [
+                {"label": r[0], "coefficient": r[1]}
+                for r in _rows(self.data, "ballot_label", "ballot_coefficient")
+            ],
+        }
+        if "total_points" in self.fields:
+            fields["total_points"] = d["total_points"]
+        return fields
+
+    def add_service_errors(self, exc: Any) -> None:
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc.messages)
+            return
+        for field, errors in exc.message_dict.items():
+            if field in self.fields:
+                self.add_error(field, errors)
+            else:
+                self.section_errors.setdefault(field, []).extend(errors)
+
+
+class WeightsForm(forms.Form):
+    """Direct entry for one sibling group: percent per child in a weights version, points in a
+    points version (``w_<pk>``)."""
+
+    def __init__(self, *args: Any, version: SchemeVersion, kids: list[Indicator], **kwargs: Any):
+        self.points_mode = version.weighting == Weighting.POINTS
+        initial = {}
+        for kid in kids:
+            value = kid.points if self.points_mode else kid.weight
+            if value is not None:
+                value = value if self.points_mode else value * 100
+                initial[f"w_{kid.pk}"] = format(Decimal(value).normalize(), "f")
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        self.kids = kids
+        for kid in kids:
+            field = forms.DecimalField(
+                label=f"{kid.code} {kid.name}",
+                min_value=0,
+                max_value=None if self.points_mode else 100,
+                decimal_places=2 if self.points_mode else 4,
+                max_digits=10,
+            )
+            field.widget.attrs |= {"data-sum-part": "", "step": "any", "inputmode": "decimal"}
+            self.fields[f"w_{kid.pk}"] = field
+        _styled(self)
+
+    @property
+    def rows(self) -> list[tuple[Indicator, forms.BoundField]]:
+        return [(kid, self[f"w_{kid.pk}"]) for kid in self.kids]
+
+    def to_service(self) -> dict[str, dict[str, Decimal]]:
+        """``{"points": …}`` or ``{"weights": …}`` for ``services.set_weights``."""
+        values = {kid.code: self.cleaned_data[f"w_{kid.pk}"] for kid in self.kids}
+        if self.points_mode:
+            return {"points": values}
+        return {"weights": {code: v / 100 for code, v in values.items()}}

@@ -13,7 +13,7 @@ from django.http import Http404
 
 from kaoping import policy
 
-from .constants import RuleKind, Weighting
+from .constants import RaterGroupCode, RuleKind, Weighting
 from .models import Indicator, SchemeVersion
 
 # Points outside the weighted base (加分、附加扣分、一票否决): they never count toward a total.
@@ -153,6 +153,77 @@ def get_indicator_for_user(user: Any, pk: Any) -> tuple[Indicator, bool]:
     version, can_manage = policy.get_version_for_user(user, ind.version_id)
     ind.version = version
     return ind, can_manage and not version.is_published
+
+
+@dataclass
+class GradeBand:
+    label: str
+    threshold: Any  # the minimum total (a number), None for the last grade
+    upper: Any = None  # the next better grade's threshold (exclusive), None for the best
+
+
+@dataclass
+class RaterShare:
+    code: str
+    label: str
+    percent: str  # e.g. "60" or "33.3333"
+
+
+@dataclass
+class VersionSettings:
+    """A version's settings with the defaults filled in, for display and for the form."""
+
+    label: str
+    points_mode: bool
+    total_points: Decimal
+    scale: Decimal  # what grade thresholds are measured against
+    grades: list[GradeBand]
+    rater_weights: list[RaterShare]
+    ballot_grades: list[dict[str, Any]]
+    ballot_default: bool  # no scale of its own: the default one applies
+
+
+def _percent(w: Any) -> str:
+    d = (Decimal(str(w)) * 100).quantize(Decimal("0.0001")).normalize()
+    return format(d, "f")
+
+
+def version_settings(version: SchemeVersion) -> VersionSettings:
+    from .services import DEFAULT_BALLOT_GRADES, DEFAULT_GRADES, DEFAULT_OPTIONS
+
+    options = version.options or {}
+    labels = list(options.get("grades") or DEFAULT_GRADES)
+    thresholds = list(options.get("grade_thresholds") or [])
+    if len(thresholds) != len(labels) - 1 and labels == DEFAULT_GRADES:
+        thresholds = list(DEFAULT_OPTIONS["grade_thresholds"])
+    bands = []
+    for k, label in enumerate(labels):
+        bands.append(
+            GradeBand(
+                label,
+                thresholds[k] if k < len(thresholds) else None,
+                thresholds[k - 1] if 0 < k <= len(thresholds) else None,
+            )
+        )
+    names = dict(RaterGroupCode.choices)
+    weights = options.get("rater_weights") or DEFAULT_OPTIONS["rater_weights"]
+    shares = [
+        RaterShare(code, names[code], _percent(weights[code]))
+        for code in RaterGroupCode.values
+        if weights.get(code)
+    ]
+    ballot = options.get("ballot_grades") or []
+    points_mode = version.weighting == Weighting.POINTS
+    return VersionSettings(
+        label=version.label,
+        points_mode=points_mode,
+        total_points=Decimal(version.total_points),
+        scale=Decimal(version.total_points) if points_mode else Decimal(100),
+        grades=bands,
+        rater_weights=shares,
+        ballot_grades=[dict(g) for g in (ballot or DEFAULT_BALLOT_GRADES)],
+        ballot_default=not ballot,
+    )
 
 
 def _plain(value: Any) -> Any:

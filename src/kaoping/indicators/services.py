@@ -41,6 +41,16 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "grades": DEFAULT_GRADES,
     "grade_thresholds": [90, 80, 60],
 }
+# The 民主测评 scale when a version sets none (the engine's default).
+DEFAULT_BALLOT_GRADES: list[dict[str, Any]] = [
+    {"label": "好", "coefficient": 100},
+    {"label": "较好", "coefficient": 80},
+    {"label": "一般", "coefficient": 60},
+    {"label": "差", "coefficient": 40},
+]
+SETTINGS_FIELDS = (
+    "label", "total_points", "grades", "grade_thresholds", "rater_weights", "ballot_grades",
+)  # fmt: skip
 EDITABLE_FIELDS = (
     "code", "name", "dimension", "points", "weight", "rule_kind", "rule_params",
     "proposed_rule", "criteria", "methods", "evidence", "rater_weights", "data_source",
@@ -329,6 +339,186 @@ def new_draft(*, actor: Any, from_version: SchemeVersion, label: str = "") -> Sc
     return version
 
 
+def _number(d: Decimal) -> int | float:
+    """A JSON number: an int when whole (90, not 90.0)."""
+    return int(d) if d == d.to_integral() else float(d)
+
+
+def _settings_snapshot(version: SchemeVersion) -> dict[str, Any]:
+    """The settings as the audit log shows them (effective values, defaults included)."""
+    s = selectors.version_settings(version)
+    return {
+        "版本名称": s.label,
+        "总分": _plain_number(Decimal(version.total_points)),
+        "等次与分数线": "、".join(
+            f"{g.label}≥{g.threshold}" if g.threshold is not None else g.label for g in s.grades
+        ),
+        "评价主体权重": "、".join(f"{r.label} {r.percent}%" for r in s.rater_weights),
+        "民主测评等次": "、".join(f"{g['label']}={g['coefficient']}" for g in s.ballot_grades),
+    }
+
+
+def _clean_label(value: Any) -> str:
+    label = str(value or "").strip()
+    if len(label) > 100:
+        raise ValidationError({"label": "版本名称最多 100 字"})
+    return label
+
+
+def _clean_total(value: Any) -> Decimal:
+    total = _decimal(value, "total_points", "总分")
+    if total is None or total <= 0:
+        raise ValidationError({"total_points": "总分应大于 0"})
+    if total >= Decimal("1000000"):
+        raise ValidationError({"total_points": "总分应小于 1000000"})
+    return total.quantize(TWO_PLACES, ROUND_HALF_UP)
+
+
+def _clean_grades(
+    grades: Any, thresholds: Any, scale: Decimal, version: SchemeVersion
+) -> tuple[list[str], list[int | float]]:
+    """Grade labels (best first) and the minimum total of each but the last (descending,
+    within 0..scale). A grade still used by a veto ceiling cannot go."""
+    if not isinstance(grades, list | tuple):
+        raise ValidationError({"grades": "等次格式不正确"})
+    labels = [str(g or "").strip() for g in grades]
+    if len(labels) < 2 or any(not g for g in labels):
+        raise ValidationError({"grades": "请至少设置两个等次，且每个等次都要有名称"})
+    if any(len(g) > 20 for g in labels):
+        raise ValidationError({"grades": "等次名称最多 20 字"})
+    if len(set(labels)) != len(labels):
+        raise ValidationError({"grades": "等次名称不能重复"})
+    if not isinstance(thresholds, list | tuple) or len(thresholds) != len(labels) - 1:
+        raise ValidationError(
+            {"grade_thresholds": "除最后一个等次外，每个等次都要有分数线（达到即为该等次）"}
+        )
+    values: list[Decimal] = []
+    for label, raw in zip(labels, thresholds, strict=False):
+        d = _decimal(raw, "grade_thresholds", f"“{label}”的分数线")
+        if d is None:
+            raise ValidationError({"grade_thresholds": f"请填写“{label}”的分数线"})
+        if not 0 <= d <= scale:
+            raise ValidationError(
+                {"grade_thresholds": f"“{label}”的分数线应在 0 至 {_plain_number(scale)} 之间"}
+            )
+        values.append(d)
+    for k in range(len(values) - 1):
+        if values[k] <= values[k + 1]:
+            raise ValidationError(
+                {"grade_thresholds": f"分数线应从高到低排列：“{labels[k]}”应高于“{labels[k + 1]}”"}
+            )
+    for ind in version.indicators.exclude(veto={}).order_by("code"):
+        grade = (ind.veto or {}).get("grade")
+        if (ind.veto or {}).get("effect") == "ceiling" and grade not in labels:
+            raise ValidationError(
+                {
+                    "grades": f"指标“{ind.code} {ind.name}”一票否决后限定为“{grade}”，"
+                    "新的等次中没有它，请先修改该指标或保留该等次"
+                }
+            )
+    return labels, [_number(d) for d in values]
+
+
+def _clean_default_rater_weights(value: Any) -> dict[str, float]:
+    weights = _clean_rater_weights(value)
+    if not weights:
+        raise ValidationError({"rater_weights": "请至少为一个评价主体设置权重"})
+    total = sum((Decimal(str(w)) for w in weights.values()), Decimal(0))
+    if abs(total - 1) > Decimal("0.001"):
+        raise ValidationError({"rater_weights": f"评价主体权重合计 {total * 100:.2f}%，应为 100%"})
+    return {k: round(w, 6) for k, w in weights.items()}
+
+
+def _clean_ballot_grades(value: Any) -> list[dict[str, Any]]:
+    """The 民主测评 scale: labels best first with coefficients (non-increasing, the first > 0);
+    empty means the default scale."""
+    if not value:
+        return []
+    if not isinstance(value, list | tuple):
+        raise ValidationError({"ballot_grades": "民主测评等次格式不正确"})
+    out: list[dict[str, Any]] = []
+    for n, item in enumerate(value, start=1):
+        label = str((item or {}).get("label") or "").strip() if isinstance(item, dict) else ""
+        if not label:
+            raise ValidationError({"ballot_grades": f"民主测评第 {n} 个等次未填写名称"})
+        if len(label) > 20:
+            raise ValidationError({"ballot_grades": "民主测评等次名称最多 20 字"})
+        c = _decimal(item.get("coefficient"), "ballot_grades", f"“{label}”的系数")
+        if c is None or c < 0:
+            raise ValidationError({"ballot_grades": f"“{label}”的系数应为不小于 0 的数字"})
+        out.append({"label": label, "coefficient": _number(c)})
+    labels = [g["label"] for g in out]
+    if len(out) < 2 or len(set(labels)) != len(labels):
+        raise ValidationError({"ballot_grades": "民主测评至少要有两个互不相同的等次"})
+    coefs = [g["coefficient"] for g in out]
+    if coefs[0] <= 0 or any(coefs[k] < coefs[k + 1] for k in range(len(coefs) - 1)):
+        raise ValidationError(
+            {"ballot_grades": "民主测评等次应从好到差排列，系数从高到低，且第一个系数大于 0"}
+        )
+    return out
+
+
+@transaction.atomic
+def update_version_settings(*, actor: Any, version: SchemeVersion, **fields: Any) -> SchemeVersion:
+    """Change the settings of a draft: ``label``, ``total_points`` (the full marks of a points
+    version), ``grades`` with ``grade_thresholds`` (the result grades, best first, and the
+    minimum total of each but the last), ``rater_weights`` (default rater-group weights, 0..1
+    by ``RaterGroupCode``, summing to 1) and ``ballot_grades`` (the 民主测评 scale,
+    ``[{"label", "coefficient"}]``; empty for the default). Fields not given keep their value.
+    Raises ValidationError by field (Chinese messages)."""
+    unknown = set(fields) - set(SETTINGS_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown version settings: {', '.join(sorted(unknown))}")
+    version = _lock_draft(version)
+    before = _settings_snapshot(version)
+    options = copy.deepcopy(version.options or {})
+    errors: dict[str, str] = {}
+
+    def check(fn: Any) -> Any:
+        try:
+            return fn()
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(field, messages[0])
+            return None
+
+    label = check(lambda: _clean_label(fields["label"])) if "label" in fields else version.label
+    total = version.total_points
+    if "total_points" in fields:
+        total = check(lambda: _clean_total(fields["total_points"])) or total
+    if {"grades", "grade_thresholds", "total_points"} & set(fields):
+        scale = Decimal(total) if version.weighting == Weighting.POINTS else Decimal(100)
+        grades = fields.get("grades", options.get("grades") or DEFAULT_GRADES)
+        thresholds = fields.get("grade_thresholds", options.get("grade_thresholds") or [])
+        cleaned = check(lambda: _clean_grades(grades, thresholds, scale, version))
+        if cleaned:
+            options["grades"], options["grade_thresholds"] = cleaned
+    if "rater_weights" in fields:
+        weights = check(lambda: _clean_default_rater_weights(fields["rater_weights"]))
+        if weights:
+            options["rater_weights"] = weights
+    if "ballot_grades" in fields:
+        ballot = check(lambda: _clean_ballot_grades(fields["ballot_grades"]))
+        if ballot:
+            options["ballot_grades"] = ballot
+        elif "ballot_grades" not in errors:
+            options.pop("ballot_grades", None)
+    if errors:
+        raise ValidationError(errors)
+    version.label, version.total_points, version.options = label, total, options
+    version.save(update_fields=["label", "total_points", "options"])
+    changes = diff(before, _settings_snapshot(version))
+    if changes:
+        log_action(
+            Action.SCHEME_SETTINGS,
+            actor=actor,
+            obj=version,
+            changes=changes,
+            data={"version": str(version)},
+        )
+    return version
+
+
 # ---- indicators ----------------------------------------------------------------------------
 
 
@@ -501,17 +691,24 @@ def delete_indicator(*, actor: Any, indicator: Indicator) -> int:
 
 
 def _store_weights(
-    version: SchemeVersion, parent: Indicator | None, kids: list[Indicator], weights: list[Decimal]
+    version: SchemeVersion,
+    parent: Indicator | None,
+    kids: list[Indicator],
+    weights: list[Decimal],
+    points: list[Decimal] | None = None,
 ) -> dict[str, list[Any]]:
     """Store weights on ``kids`` (six places, summing to exactly 1); in a points version also
-    the points (weight × the parent's points, two places, summing to exactly the parent's)."""
+    the points: ``points`` as entered, else weight × the parent's points (two places, summing
+    to exactly the parent's)."""
     ws = [w.quantize(SIX_PLACES, ROUND_HALF_UP) for w in weights]
     if ws:
         big = max(range(len(ws)), key=lambda k: ws[k])
         ws[big] += Decimal(1) - sum(ws, Decimal(0))
     pts: list[Decimal | None] = [None] * len(ws)
-    whole = version.total_points if parent is None else parent.points
-    if version.weighting == Weighting.POINTS and whole is not None and ws:
+    whole = _whole(version, parent)
+    if points is not None:
+        pts = list(points)
+    elif version.weighting == Weighting.POINTS and whole is not None and ws:
         pts = [(w * whole).quantize(TWO_PLACES, ROUND_HALF_UP) for w in ws]
         big = max(range(len(pts)), key=lambda k: pts[k] or 0)
         pts[big] = (pts[big] or Decimal(0)) + whole - sum((p or 0 for p in pts), Decimal(0))
@@ -539,32 +736,83 @@ def _parent_in(version: SchemeVersion, parent: Indicator | None) -> Indicator | 
     return parent
 
 
+def _whole(version: SchemeVersion, parent: Indicator | None) -> Decimal | None:
+    """What the children of ``parent`` share: its points, or the version's total at level 1."""
+    return version.total_points if parent is None else parent.points
+
+
+def _plain_number(d: Decimal) -> str:
+    return format(d.normalize(), "f") if d == d.to_integral() else format(d, "f")
+
+
+def _entered_points(
+    version: SchemeVersion, parent: Indicator | None, kids: list[Indicator], points: dict[str, Any]
+) -> tuple[list[Decimal], list[Decimal]]:
+    """Points entered for ``kids`` (by code) checked against the parent's points; returns the
+    points (two places) and the weights they make."""
+    if version.weighting != Weighting.POINTS:
+        raise ValidationError("权重制的指标体系请按百分比填写权重")
+    whole = _whole(version, parent)
+    if parent is not None and (whole is None or whole <= 0):
+        raise ValidationError(f"请先为“{parent.name}”设置分值，再分配其下级指标的分值")
+    assert whole is not None
+    if set(points) != {k.code for k in kids}:
+        raise ValidationError("请为每一个同级指标填写分值")
+    values = []
+    for kid in kids:
+        p = _decimal(points[kid.code], "points", f"“{kid.name}”的分值")
+        if p is None or p < 0:
+            raise ValidationError(f"“{kid.name}”的分值应为不小于 0 的数字")
+        values.append(p.quantize(TWO_PLACES, ROUND_HALF_UP))
+    total = sum(values, Decimal(0))
+    if abs(total - whole) > selectors.TOLERANCE:
+        what = "总分" if parent is None else f"“{parent.name}”的分值"
+        raise ValidationError(
+            f"同级指标分值合计 {_plain_number(total)}，应等于{what} {_plain_number(whole)}"
+        )
+    return values, [p / whole for p in values]
+
+
 @transaction.atomic
 def set_weights(
-    *, actor: Any, version: SchemeVersion, parent: Indicator | None, weights: dict[str, Any]
+    *,
+    actor: Any,
+    version: SchemeVersion,
+    parent: Indicator | None,
+    weights: dict[str, Any] | None = None,
+    points: dict[str, Any] | None = None,
 ) -> list[Indicator]:
-    """Directly entered weights (0..1 by code) of the weighted children of ``parent``."""
+    """Directly entered weights of the weighted children of ``parent``: ``weights`` (0..1 by
+    code, summing to 1; in a points version the points follow), or in a points version
+    ``points`` (by code, summing to the parent's points; the weights follow)."""
+    if (weights is None) == (points is None):
+        raise TypeError("give either weights or points")
     version = _lock_draft(version)
     parent = _parent_in(version, parent)
     kids = selectors.weighted_children(version, parent)
-    if set(weights) != {k.code for k in kids}:
-        raise ValidationError("请为每一个同级指标填写权重")
-    values = []
-    for kid in kids:
-        w = _decimal(weights[kid.code], "weight", f"“{kid.name}”的权重")
-        if w is None or not 0 <= w <= 1:
-            raise ValidationError(f"“{kid.name}”的权重应在 0 至 100% 之间")
-        values.append(w)
-    total = sum(values, Decimal(0))
-    if abs(total - 1) > Decimal("0.001"):
-        raise ValidationError(f"同级指标权重合计 {total * 100:.2f}%，应为 100%")
-    changes = _store_weights(version, parent, kids, values)
+    entered: list[Decimal] | None = None
+    if points is not None:
+        entered, values = _entered_points(version, parent, kids, points)
+    else:
+        assert weights is not None
+        if set(weights) != {k.code for k in kids}:
+            raise ValidationError("请为每一个同级指标填写权重")
+        values = []
+        for kid in kids:
+            w = _decimal(weights[kid.code], "weight", f"“{kid.name}”的权重")
+            if w is None or not 0 <= w <= 1:
+                raise ValidationError(f"“{kid.name}”的权重应在 0 至 100% 之间")
+            values.append(w)
+        total = sum(values, Decimal(0))
+        if abs(total - 1) > Decimal("0.001"):
+            raise ValidationError(f"同级指标权重合计 {total * 100:.2f}%，应为 100%")
+    changes = _store_weights(version, parent, kids, values, entered)
     log_action(
         Action.SCHEME_WEIGHTS,
         actor=actor,
         obj=parent or version,
         changes=changes,
-        data={"version": str(version), "method": "direct"},
+        data={"version": str(version), "method": "direct" if entered is None else "points"},
     )
     return kids
 
@@ -729,4 +977,5 @@ __all__ = [
     "to_engine_nodes",
     "to_engine_tree",
     "update_indicator",
+    "update_version_settings",
 ]

@@ -18,7 +18,7 @@ from kaoping import policy
 from kaoping.policy import Perm
 
 from . import selectors, services
-from .forms import IndicatorForm, MoveForm, SchemeForm
+from .forms import IndicatorForm, MoveForm, SchemeForm, VersionSettingsForm
 from .models import Indicator, PublishedVersionError, SchemeVersion
 
 
@@ -149,10 +149,35 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_manage": can_manage,
         "versions": version.scheme.versions.order_by("-number"),
         "publish_errors": request.session.pop(f"publish_errors_{version.pk}", None),
+        "settings": selectors.version_settings(version),
     }
     if request.htmx and request.GET.get("partial") == "tree":
         return render(request, "indicators/_tree.html", context)
     return render(request, "indicators/version.html", context)
+
+
+@login_required
+def version_settings(request: HttpRequest, pk: int) -> HttpResponse:
+    """Label, total, grades with thresholds, default rater-group weights and the 民主测评 scale
+    of a draft (managers only)."""
+    try:
+        version = _writable_version(request, pk)
+    except PublishedVersionError as exc:
+        return _refused(request, pk, str(exc))
+    form = VersionSettingsForm(request.POST or None, version=version)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_version_settings(
+                actor=request.user, version=version, **form.to_fields()
+            )
+        except PublishedVersionError as exc:
+            return _refused(request, pk, str(exc))
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, "已保存版本设置。")
+            return redirect("indicators:version", version.pk)
+    return render(request, "indicators/settings.html", {"form": form, "version": version})
 
 
 @login_required
@@ -241,9 +266,9 @@ def _version_pk(indicator_pk: int) -> int:
 
 
 def _evidence_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Posted or stored evidence plus two empty rows to fill in."""
-    blank = {"what": "", "count": 1, "optional": False}
-    return [dict(r) for r in rows] + [dict(blank), dict(blank)]
+    """Posted or stored evidence; one empty row when there is none (more rows are added in the
+    page with “添加一行”)."""
+    return [dict(r) for r in rows] or [{"what": "", "count": 1, "optional": False}]
 
 
 def _form_response(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:

@@ -1,5 +1,7 @@
-"""The AHP page of one sibling group: a pairwise comparison matrix on Saaty's 1–9 scale, live
-weights and consistency (HTMX), and "应用权重" storing the weights through ``services``."""
+"""Weights of one sibling group (a parent's weighted children, or the level-1 set): the AHP page
+(a pairwise comparison matrix on Saaty's 1–9 scale, live weights and consistency through HTMX,
+"应用权重" storing them) and direct entry (percent in 权重制, points in 分值制, with a live sum),
+both writing through ``services``."""
 
 from __future__ import annotations
 
@@ -8,14 +10,15 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from . import selectors, services
-from .forms import SAATY, parse_matrix, saaty_label
+from .constants import Weighting
+from .forms import SAATY, WeightsForm, parse_matrix, saaty_label
 from .models import Indicator, PublishedVersionError, SchemeVersion
-from .views import _get_version, _refused
+from .views import _get_version, _refused, _writable_version
 
 AHP_METHODS = [
     ("eigenvector", "特征向量法"),
@@ -126,3 +129,51 @@ def ahp_compute(request: HttpRequest, pk: int) -> HttpResponse:
     if len(kids) >= 2:
         context |= _result_context(kids, parse_matrix(request.POST, len(kids)), method)
     return render(request, "indicators/_ahp_result.html", context)
+
+
+@login_required
+def weights_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Direct entry of the weights (or points) of ``?parent=``'s weighted children, the level-1
+    indicators without it (managers of a draft only)."""
+    try:
+        version = _writable_version(request, pk)
+    except PublishedVersionError as exc:
+        return _refused(request, pk, str(exc))
+    parent = None
+    if request.GET.get("parent"):
+        parent = version.indicators.filter(pk=_int_or_404(request.GET["parent"])).first()
+        if parent is None:
+            raise Http404
+    kids = selectors.weighted_children(version, parent)
+    form = WeightsForm(request.POST or None, version=version, kids=kids)
+    if request.method == "POST" and kids and form.is_valid():
+        try:
+            services.set_weights(
+                actor=request.user, version=version, parent=parent, **form.to_service()
+            )
+        except PublishedVersionError as exc:
+            return _refused(request, version.pk, str(exc))
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            what = "分值" if form.points_mode else "权重"
+            messages.success(request, f"已设置“{parent.name if parent else '一级指标'}”的{what}。")
+            return redirect("indicators:version", version.pk)
+    points_mode = version.weighting == Weighting.POINTS
+    target = (version.total_points if parent is None else parent.points) if points_mode else 100
+    context = {
+        "version": version,
+        "parent": parent,
+        "form": form,
+        "points_mode": points_mode,
+        "target": target,
+        "extras": [k for k in version.indicators.filter(parent=parent) if selectors.is_extra(k)],
+    }
+    return render(request, "indicators/weights.html", context)
+
+
+def _int_or_404(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise Http404 from exc
