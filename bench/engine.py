@@ -70,7 +70,7 @@ def mcdm_part() -> dict[str, float]:
     b[::5] = False
     types = np.where(b, 1, -1)
     ours_t = best_of(lambda: topsis(x, w, b))
-    ours_e = best_of(lambda: entropy_weights(x))
+    ours_e = best_of(lambda: entropy_weights(x), 7)
     bare_t = best_of(lambda: bare_topsis(x, w, b))
     np.testing.assert_allclose(topsis(x, w, b), bare_topsis(x, w, b), rtol=1e-9)
     out = {"ours_topsis": ours_t, "ours_entropy": ours_e, "bare_topsis": bare_t}
@@ -85,7 +85,7 @@ def mcdm_part() -> dict[str, float]:
         np.testing.assert_allclose(pm(x, w, types), topsis(x, w, b), rtol=1e-9)
         np.testing.assert_allclose(pm_entropy(x), entropy_weights(x), rtol=1e-9)
         out["pymcdm_topsis"] = best_of(lambda: pm(x, w, types), 2)
-        out["pymcdm_entropy"] = best_of(lambda: pm_entropy(x), 2)
+        out["pymcdm_entropy"] = best_of(lambda: pm_entropy(x), 5)
         print(
             f"pymcdm: topsis {out['pymcdm_topsis'] * 1e3:8.1f} ms   "
             f"entropy {out['pymcdm_entropy'] * 1e3:8.1f} ms"
@@ -175,7 +175,11 @@ def full_eval_child() -> None:
 
 
 def main() -> None:
-    print(f"numpy {np.__version__}, {os.cpu_count()} cpu(s)")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"numpy {np.__version__}, {os.cpu_count()} cpu(s), load average {load}")
+    v = np.random.default_rng(0).uniform(1, 100, 5_000_000)
+    log_t = best_of(lambda: np.log(v), 3)
+    print(f"np.log on 5M float64 (one thread, incl. allocation): {log_t * 1e3:.1f} ms")
     m = mcdm_part()
     proc = subprocess.run(
         [sys.executable, __file__, "--full-eval-child"], capture_output=True, text=True, check=True

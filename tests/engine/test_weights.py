@@ -79,3 +79,33 @@ def test_weights_sum_to_one(x: np.ndarray) -> None:
     ):
         assert w.sum() == pytest.approx(1.0)
         assert (w >= -1e-12).all()
+
+
+def _entropy_reference(x: np.ndarray) -> np.ndarray:
+    s = x.sum(axis=0)
+    p = x / np.where(s > 0, s, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        plogp = np.where(p > 0, p * np.log(p), 0.0)
+    e = np.where(s > 0, -plogp.sum(axis=0) / np.log(len(x)), 1.0)  # all-zero column: e = 1
+    d = 1 - e
+    out: np.ndarray = d / d.sum()
+    return out
+
+
+@pytest.mark.parametrize("zeros", [False, True])
+def test_entropy_large_matrix_blocks_and_threads(rng: np.random.Generator, zeros: bool) -> None:
+    # enough rows for several blocks on several threads; zeros take the careful path
+    x = rng.uniform(0, 10, (20_011, 7))
+    if zeros:
+        x[::3, 2] = 0.0
+        x[:, 5] = 0.0  # a column without information
+    np.testing.assert_allclose(entropy_weights(x), _entropy_reference(x), rtol=1e-10, atol=1e-15)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf, -1.0])
+def test_entropy_refuses_non_finite_and_negative(rng: np.random.Generator, bad: float) -> None:
+    x = rng.uniform(1, 10, (9000, 4))
+    x[4321, 1] = bad
+    message = "不小于 0" if bad == -1.0 else "有限的数字"
+    with pytest.raises(EngineError, match=message):
+        entropy_weights(x)

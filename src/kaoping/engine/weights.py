@@ -41,9 +41,9 @@ def minmax(x: FloatArray, benefit: BoolArray) -> FloatArray:
 NEGATIVE_MESSAGE = "不做标准化（normalization 为 none）时，熵权法要求数据都不小于 0"
 FINITE_MESSAGE = "决策矩阵的每个元素都必须是有限的数字（不能有缺失值）"
 
-#: rows per block: a block of 50 columns (~200 KB) and its logarithms stay in a core's L2
-_BLOCK_ROWS = 512
-#: at most this many threads (np.log, np.add.reduce and einsum release the GIL)
+#: bytes per block of rows: a block and its logarithms stay in a core's L2 cache
+_BLOCK_BYTES = 256 * 1024
+#: at most this many threads (np.log and einsum release the GIL)
 _MAX_THREADS = 4
 
 
@@ -63,7 +63,7 @@ def _colsum_xlogx(x: FloatArray, *, careful: bool) -> tuple[FloatArray, FloatArr
     or non-finite value makes the sums NaN or infinite and the caller takes the careful path.
     """
     m, n = x.shape
-    rows = max(1, min(_BLOCK_ROWS, m))
+    rows = max(1, min(m, _BLOCK_BYTES // (8 * n)))
     starts = list(range(0, m, rows))
     n_threads = _threads(len(starts))
 
@@ -88,10 +88,15 @@ def _colsum_xlogx(x: FloatArray, *, careful: bool) -> tuple[FloatArray, FloatArr
         import threading
 
         parts = [starts[k::n_threads] for k in range(n_threads)]
-        threads = [
-            threading.Thread(target=work, args=(parts[k], sums[k, 0], sums[k, 1]))
-            for k in range(1, n_threads)
-        ]
+        errors: list[BaseException] = []
+
+        def guarded(k: int) -> None:
+            try:
+                work(parts[k], sums[k, 0], sums[k, 1])
+            except BaseException as e:  # re-raised below: a lost block would be a wrong sum
+                errors.append(e)
+
+        threads = [threading.Thread(target=guarded, args=(k,)) for k in range(1, n_threads)]
         for t in threads:
             t.start()
         try:
@@ -99,6 +104,8 @@ def _colsum_xlogx(x: FloatArray, *, careful: bool) -> tuple[FloatArray, FloatArr
         finally:
             for t in threads:
                 t.join()
+        if errors:
+            raise errors[0]
     total = sums.sum(axis=0)
     return total[0], total[1]
 
