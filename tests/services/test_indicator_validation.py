@@ -195,3 +195,20 @@ def test_diff_lists_added_removed_and_reweighted(tree):
     assert [c.code for c in result.reweighted] == ["D0.1"]
     assert result.reweighted[0].fields["分值"] == (Decimal(15), Decimal(10))
     assert not diff_versions(old, old).changed
+
+
+def test_engine_package_carries_the_version_grades_and_thresholds(tree):
+    from kaoping.engine.package import load_package
+    from kaoping.indicators.engine_bridge import engine_package
+
+    version = full_version(tree)
+    version.options = {
+        "grades": ["优秀", "称职", "基本称职", "不称职"],
+        "grade_thresholds": [85, 70, 60],
+    }
+    version.save()
+    package, _ = engine_package(version)
+    loaded = load_package(package)
+    assert loaded.settings.grades == ["优秀", "称职", "基本称职", "不称职"]
+    assert loaded.settings.grade_thresholds == [85.0, 70.0, 60.0]
+    assert loaded.settings.scale == 100.0

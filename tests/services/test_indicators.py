@@ -467,7 +467,11 @@ def test_update_version_settings_saves_audits_and_reaches_the_engine(organizer, 
     from kaoping.indicators.engine_bridge import engine_package
 
     package = engine_package(version)[0]
-    assert package["settings"] == {"scale": 120.0}
+    assert package["settings"] == {
+        "scale": 120.0,
+        "grades": ["优秀", "称职", "基本称职", "不称职"],
+        "grade_thresholds": [108.0, 96.0, 72.5],
+    }
     assert package["rater_weights"] == {"party_committee": 0.6, "members": 0.3, "masses": 0.1}
     assert package["ballot"]["grades"][0] == {"label": "满意", "coefficient": 100}
     # Saving the same values again logs nothing; an empty ballot scale means the default.

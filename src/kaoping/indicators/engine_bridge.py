@@ -74,6 +74,14 @@ def engine_package(
     grades = (version.options or {}).get("ballot_grades")
     if grades:
         package.setdefault("ballot", {})["grades"] = grades
+    settings: dict[str, Any] = {}
     if version.weighting == Weighting.POINTS:
-        package["settings"] = {"scale": float(version.total_points)}
+        settings["scale"] = float(version.total_points)
+    options = version.options or {}
+    if options.get("grades") and options.get("grade_thresholds") is not None:
+        # The version's result grades (好/较好/一般/差 …) and the minimum total of each.
+        settings["grades"] = [str(g) for g in options["grades"]]
+        settings["grade_thresholds"] = [float(t) for t in options["grade_thresholds"]]
+    if settings:
+        package["settings"] = settings
     return package, order
