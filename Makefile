@@ -36,7 +36,7 @@ lint: setup
 	$(BIN)/mypy
 
 test-sqlite: setup
-	KAOPING_TESTING=1 DATABASE_URL= $(BIN)/pytest
+	env -u DATABASE_URL KAOPING_TESTING=1 $(BIN)/pytest
 
 # PostgreSQL: TEST_DATABASE_URL points at a server where the role may create databases.
 test-postgres: setup
