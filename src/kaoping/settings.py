@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "kaoping.indicators",
     "kaoping.campaigns",
     "kaoping.collection",
+    "kaoping.ballots",
 ]
 
 MIDDLEWARE = [

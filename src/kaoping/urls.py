@@ -9,6 +9,8 @@ urlpatterns = [
     path("schemes/", include("kaoping.indicators.urls")),
     path("campaigns/", include("kaoping.campaigns.urls")),
     path("collect/", include("kaoping.collection.urls")),
+    path("appraisals/", include("kaoping.ballots.urls")),
+    path("v/", include("kaoping.ballots.public_urls")),
 ]
 
 handler403 = "kaoping.core.views.permission_denied"

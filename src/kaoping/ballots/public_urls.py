@@ -1,0 +1,4 @@
+"""The public ballot pages (no login): /v/<token>."""
+
+app_name = "vote"
+urlpatterns: list = []
