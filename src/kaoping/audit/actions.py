@@ -62,3 +62,7 @@ class Action(models.TextChoices):
     SELF_ACCEPT = "self.accept", "确认自评"
     DAILY_RECORD_CREATE = "daily.create", "记录平时考核纪实"
     DAILY_RECORD_DELETE = "daily.delete", "删除平时考核纪实"
+    PAPER_ENTRY = "ballot.paper_entry", "录入纸质选票"
+    PAPER_RESOLVE = "ballot.paper_resolve", "裁定纸质选票录入差异"
+    DEBRIEFING_REPORT = "debriefing.report", "提交述职报告"
+    DEBRIEFING_COMMENT = "debriefing.comment", "记录述职点评"
