@@ -1,0 +1,158 @@
+"""The public ballot pages (no login): ``/v/`` (type the short code), ``/v/<token>/`` (the ballot,
+from the slip's QR code, or from a short code), ``/v/thanks/``.
+
+Thin: ``services`` looks the token up, checks the window and the answers and stores the ballot.
+The pages keep nothing about the voter: no session, no analytics, no third-party assets; they
+are not cached and send no referrer (the token is in the URL). Answers are kept in the phone's
+localStorage (``static/ballots/vote.js``) until they are submitted.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import ensure_csrf_cookie
+from django.views.decorators.http import require_http_methods
+
+from kaoping.audit.context import client_ip
+
+from . import design, services
+from .models import Appraisal
+from .tokens import normalize_short
+
+STATE_STATUS = {"unknown": 404, "used": 409, "voided": 410, "expired": 410, "not_open": 403}
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["Referrer-Policy"] = "no-referrer"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _store_key(credential: str) -> str:
+    """The localStorage key for this ballot's unsent answers (not the token, not its hash)."""
+    mac = hmac.new(settings.SECRET_KEY.encode(), b"vote-store:" + credential.encode(), "sha256")
+    return "kp-vote-" + mac.hexdigest()[:20]
+
+
+def _state(request: HttpRequest, code: str, credential: str = "") -> HttpResponse:
+    response = render(
+        request,
+        "ballots/vote_state.html",
+        {
+            "code": code,
+            "message": services.MESSAGES.get(code, code),
+            "store_key": _store_key(credential) if credential else "",
+        },
+        status=STATE_STATUS.get(code, 400) if code != "limited" else 429,
+    )
+    return _private(response)
+
+
+def ballot_context(appraisal: Appraisal, answers: dict[str, dict[str, str]] | None = None,
+                   errors: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
+    """Targets with their questions and the chosen answers, for the ballot form."""
+    answers = answers or {}
+    errors = errors or {}
+    questions = design.grade_questions(appraisal)
+    grades = [{"index": i, "label": g["label"]} for i, g in enumerate(appraisal.grades)]
+    targets = []
+    for t in appraisal.targets.order_by("code", "pk"):
+        given = answers.get(str(t.pk), {})
+        targets.append(
+            {
+                "pk": t.pk,
+                "name": t.name,
+                "group": t.group_name,
+                "questions": [
+                    {
+                        "code": q["code"],
+                        "text": q["text"],
+                        "name": f"a-{t.pk}-{q['code']}",
+                        "chosen": str(given.get(q["code"], "")),
+                        "error": errors.get(f"{t.pk}:{q['code']}", ""),
+                    }
+                    for q in questions
+                ],
+                "comment": given.get(design.COMMENT, ""),
+                "comment_error": errors.get(f"{t.pk}:{design.COMMENT}", ""),
+            }
+        )
+    return {
+        "appraisal": appraisal,
+        "targets": targets,
+        "grades": grades,
+        "with_comment": design.has_comment(appraisal),
+        "comment_max": design.COMMENT_MAX,
+        "errors": errors,
+    }
+
+
+def answers_from_post(data: Any) -> dict[str, dict[str, str]]:
+    """``a-<target>-<question>`` → grade index; ``c-<target>`` → comment."""
+    out: dict[str, dict[str, str]] = {}
+    for key, value in data.items():
+        if key.startswith("a-"):
+            parts = key.split("-", 2)
+            if len(parts) == 3:
+                out.setdefault(parts[1], {})[parts[2]] = value
+        elif key.startswith("c-"):
+            out.setdefault(key[2:], {})[design.COMMENT] = value
+    return out
+
+
+@never_cache
+@require_http_methods(["GET"])
+def entry(request: HttpRequest) -> HttpResponse:
+    """Type the short code printed on the slip."""
+    code = normalize_short(request.GET.get("code", ""))
+    if code:
+        return redirect("vote:ballot", code)
+    return _private(render(request, "ballots/vote_entry.html"))
+
+
+@never_cache
+@ensure_csrf_cookie
+@require_http_methods(["GET", "POST"])
+def ballot(request: HttpRequest, credential: str) -> HttpResponse:
+    ip = client_ip(request)
+    if not services.guess_allowed(ip):
+        return _state(request, "limited")
+    if request.method == "POST":
+        return _submit(request, credential, ip)
+    token = services.lookup_token(credential)
+    if token is None:
+        services.record_failed_guess(ip)
+        return _state(request, "unknown")
+    state = services.token_state(token)
+    if state:
+        return _state(request, state, credential)
+    context = ballot_context(token.appraisal)
+    context["store_key"] = _store_key(credential)
+    return _private(render(request, "ballots/vote_ballot.html", context))
+
+
+def _submit(request: HttpRequest, credential: str, ip: str | None) -> HttpResponse:
+    answers = answers_from_post(request.POST)
+    try:
+        services.cast(credential=credential, answers=answers)
+    except services.AnswerError as exc:
+        token = services.lookup_token(credential)
+        context = ballot_context(token.appraisal, answers, exc.errors)  # type: ignore[union-attr]
+        context["store_key"] = _store_key(credential)
+        return _private(render(request, "ballots/vote_ballot.html", context, status=400))
+    except services.BallotError as exc:
+        if exc.code == "unknown":
+            services.record_failed_guess(ip)
+        return _state(request, exc.code, credential)
+    return redirect("vote:thanks")
+
+
+@never_cache
+def thanks(request: HttpRequest) -> HttpResponse:
+    return _private(render(request, "ballots/vote_thanks.html"))

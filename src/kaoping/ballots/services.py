@@ -1,0 +1,576 @@
+"""Casting ballots, opening and closing an appraisal, turnout, and the guessing limit.
+
+Exactly one ballot per token
+    ``cast`` checks the token and the answers, then in ONE transaction: re-reads the appraisal's
+    status (``FOR SHARE`` on PostgreSQL, so ``close_appraisal`` waits for ballots in flight),
+    consumes the token with a conditional ``UPDATE … SET used = true WHERE id = … AND NOT used
+    AND NOT voided`` (a second submit of the same token updates 0 rows and is refused), stores
+    the ballot and its answers, and adds one to the minute's ``TokenUse`` count. Anything that
+    fails rolls the whole transaction back, so the token stays unused. On SQLite a busy database
+    (``database is locked``) is retried with backoff a bounded number of times; a ballot is only
+    acknowledged once its transaction has committed.
+
+Anonymity
+    A ballot row holds the appraisal, the day and the source, nothing else. No audit entry is
+    written per ballot (the audit log would date and order them); only issuing, voiding, opening
+    and closing are audited. ``TokenUse`` counts per minute and has no key to a ballot or token.
+    During voting, someone with raw access to the database files could still read the physical
+    order of rows (PostgreSQL appends new row versions; SQLite assigns increasing rowids), and
+    so the arrival order of ballots. ``close_appraisal`` removes that: it deletes the
+    appraisal's ballots and answers and inserts them again under fresh random UUIDs, in the
+    order of those UUIDs. (On PostgreSQL the old row versions stay in the data files as dead
+    tuples until VACUUM runs; autovacuum does this soon after, ``VACUUM ballots_ballot,
+    ballots_ballotanswer`` does it at once.) The web server's access log holds the token URL and
+    the client address of each request: switch access logging off for ``/v/`` (docs/deploy.md).
+
+Identified mode (实名)
+    ``cast_identified``: a logged-in member votes once, on every target of the appraisal at once
+    (a ballot on part of the targets could single its voter out by the set of targets). The
+    ``IdentifiedVote`` rows (who voted on which target, never how) are inserted in the same
+    transaction as the ballot; nothing links them to it, and closing reorders the ballots.
+    Who may vote (``may_vote_identified``): an active account linked to an active person in the
+    campaign owner's subtree, and by group — 党员: a (probationary) party member; 群众: not a
+    party member; 班子成员: a leading cadre or the holder of a current post in a party
+    committee; 机关党委: the holder of a current post in the owner organization's committee.
+    上级党组织 and 服务对象 vote with tokens only.
+
+Guessing limit
+    Failed token look-ups are counted per client address and minute in Django's cache, keyed by
+    an HMAC of the address (never the address itself, never in a model). Past
+    ``settings.KAOPING_VOTE_GUESS_LIMIT`` (default 10) the public pages answer 429. The default
+    local-memory cache counts per process: with several gunicorn workers configure a shared
+    cache (``DatabaseCache`` works: ``kaoping createcachetable`` at deploy).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from kaoping.audit.services import log_action
+from kaoping.campaigns.models import Stage
+from kaoping.campaigns.services import stage_is_open
+from kaoping.campaigns.workflow import index as stage_index
+from kaoping.indicators.constants import RaterGroupCode
+
+from . import design
+from .models import (
+    Appraisal,
+    AppraisalMode,
+    AppraisalStatus,
+    Ballot,
+    BallotAnswer,
+    BallotSource,
+    IdentifiedVote,
+    Token,
+    TokenUse,
+)
+from .tokens import credential_hashes
+
+T = TypeVar("T")
+ACTION_OPEN = "appraisal.open"
+ACTION_CLOSE = "appraisal.close"
+RETRIES = 8
+
+MESSAGES = {
+    "unknown": "无效的选票：未找到这张票，请核对二维码或短码。",
+    "used": "该票已使用，每张票只能投一次。",
+    "voided": "该票已作废，请向工作人员领取新票。",
+    "not_open": "测评尚未开始，请在工作人员宣布开始后再扫码。",
+    "expired": "测评已结束，该票已过期。",
+    "voted": "您已参加过本测评，每人只能投一次。",
+    "not_eligible": "您不在本测评的评价主体范围内。",
+    "limited": "尝试次数过多，请一分钟后再试。",
+}
+
+
+class BallotError(Exception):
+    """A ballot refused: ``code`` names the case (see ``MESSAGES``)."""
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        super().__init__(message or MESSAGES.get(code, code))
+        self.code = code
+        self.message = message or MESSAGES.get(code, code)
+
+
+class AnswerError(BallotError):
+    """Answers missing or invalid; ``errors`` maps ``"<target_id>:<question>"`` to a message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("invalid", "请完成全部必答题后再提交。")
+        self.errors = errors
+
+
+# ---- looking up a token --------------------------------------------------------------------
+
+
+def lookup_token(credential: str) -> Token | None:
+    """The token for a scanned token or a typed short code (None if unknown)."""
+    hashed = credential_hashes(credential)
+    if hashed is None:
+        return None
+    field, value = hashed
+    return (
+        Token.objects.select_related("appraisal", "appraisal__campaign")
+        .filter(**{field: value})
+        .first()
+    )
+
+
+def window_state(appraisal: Appraisal, now: dt.datetime | None = None) -> str | None:
+    """None when votes are taken now; else ``not_open`` or ``expired``."""
+    now = now or timezone.now()
+    if appraisal.status == AppraisalStatus.DRAFT:
+        return "not_open"
+    if appraisal.status == AppraisalStatus.CLOSED:
+        return "expired"
+    campaign = appraisal.campaign
+    if not stage_is_open(campaign, Stage.APPRAISAL):
+        campaign.refresh_from_db(fields=["status"])
+        before = stage_index(campaign.status) < stage_index(Stage.APPRAISAL)
+        return "not_open" if before else "expired"
+    if appraisal.opens_at and now < appraisal.opens_at:
+        return "not_open"
+    if appraisal.closes_at and now >= appraisal.closes_at:
+        return "expired"
+    return None
+
+
+def token_state(token: Token, now: dt.datetime | None = None) -> str | None:
+    """None when ``token`` can vote now; else the ``MESSAGES`` code why not."""
+    if token.used:
+        return "used"
+    if token.voided:
+        return "voided"
+    return window_state(token.appraisal, now)
+
+
+# ---- answers -------------------------------------------------------------------------------
+
+
+def clean_answers(
+    appraisal: Appraisal, answers: Mapping[Any, Mapping[str, Any]], target_ids: list[int]
+) -> list[BallotAnswer]:
+    """Every target × every grade question answered with a valid grade index; comments
+    optional and at most ``design.COMMENT_MAX`` characters. ``answers``:
+    ``{target_id: {question_code: grade_index | comment_text}}``."""
+    n_grades = len(appraisal.grades)
+    questions = design.grade_questions(appraisal)
+    comment = design.has_comment(appraisal)
+    by_target = {str(k): v for k, v in answers.items()}
+    unknown = set(by_target) - {str(t) for t in target_ids}
+    errors: dict[str, str] = {}
+    if unknown:
+        errors["targets"] = "答卷中有不属于本测评的考核对象"
+    rows: list[BallotAnswer] = []
+    for target_id in target_ids:
+        given = by_target.get(str(target_id)) or {}
+        for q in questions:
+            raw = given.get(q["code"])
+            try:
+                grade = int(raw)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                grade = -1
+            if not 0 <= grade < n_grades:
+                errors[f"{target_id}:{q['code']}"] = f"请评价“{q['text']}”"
+                continue
+            rows.append(
+                BallotAnswer(target_id=target_id, question=q["code"], grade=grade, comment="")
+            )
+        text = str(given.get(design.COMMENT) or "").strip() if comment else ""
+        if len(text) > design.COMMENT_MAX:
+            errors[f"{target_id}:{design.COMMENT}"] = f"意见建议最多 {design.COMMENT_MAX} 字"
+        elif text:
+            rows.append(
+                BallotAnswer(target_id=target_id, question=design.COMMENT, grade=None, comment=text)
+            )
+    if errors:
+        raise AnswerError(errors)
+    return rows
+
+
+def target_ids(appraisal: Appraisal) -> list[int]:
+    return list(appraisal.targets.order_by("code", "pk").values_list("pk", flat=True))
+
+
+# ---- storing -------------------------------------------------------------------------------
+
+
+def _retryable(exc: Exception) -> bool:
+    text = str(exc).lower()
+    if "database is locked" in text or "database is busy" in text:
+        return True
+    sqlstate = getattr(getattr(exc, "__cause__", None), "sqlstate", None)
+    return sqlstate in ("40001", "40P01")  # serialization failure, deadlock
+
+
+def _with_retry(work: Callable[[], T]) -> T:
+    """Run ``work`` (one transaction), again after a busy database, with growing pauses."""
+    delay = 0.02
+    for attempt in range(RETRIES):
+        try:
+            return work()
+        except OperationalError as exc:
+            if attempt == RETRIES - 1 or not _retryable(exc):
+                raise
+        time.sleep(delay * (1 + random.random()))  # noqa: S311 - jitter, not a secret
+        delay = min(delay * 2, 1.0)
+    raise AssertionError("unreachable")
+
+
+def _lock_open(appraisal_id: int) -> None:
+    """Inside the cast's transaction: the appraisal must still be open. On PostgreSQL the row
+    is share-locked, so a concurrent close waits until this ballot has committed (and ballots
+    after it see it closed); on SQLite the transaction already holds the write lock."""
+    table = Appraisal._meta.db_table
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT status FROM {table} WHERE id = %s{lock}", [appraisal_id])  # noqa: S608
+        row = cursor.fetchone()
+    if row is None or row[0] != AppraisalStatus.OPEN:
+        raise BallotError("expired")
+
+
+def _minute(now: dt.datetime) -> dt.datetime:
+    return now.replace(second=0, microsecond=0)
+
+
+def _count_use(appraisal_id: int, now: dt.datetime) -> None:
+    """One more use in this minute, without a lock over the table: update the minute's row, or
+    create it (a concurrent creator wins the unique index; then update)."""
+    minute = _minute(now)
+    rows = TokenUse.objects.filter(appraisal_id=appraisal_id, minute=minute)
+    if rows.update(count=F("count") + 1):
+        return
+    try:
+        with transaction.atomic():
+            TokenUse.objects.create(appraisal_id=appraisal_id, minute=minute, count=1)
+    except IntegrityError:
+        rows.update(count=F("count") + 1)
+
+
+def _insert_ballot(appraisal_id: int, answers: list[BallotAnswer], now: dt.datetime) -> None:
+    ballot = Ballot(
+        appraisal_id=appraisal_id, cast_on=timezone.localdate(now), source=BallotSource.ONLINE
+    )
+    Ballot.objects.bulk_create([ballot])
+    for a in answers:
+        a.pk = uuid.uuid4()
+        a.ballot = ballot
+    BallotAnswer.objects.bulk_create(answers)
+
+
+def cast(
+    *,
+    credential: str,
+    answers: Mapping[Any, Mapping[str, Any]],
+    now: dt.datetime | None = None,
+) -> None:
+    """Store one anonymous ballot for the token (or short code) ``credential``.
+
+    Raises ``BallotError`` (unknown / used / voided / not_open / expired) or ``AnswerError``.
+    Returns only after the ballot has been committed."""
+    now = now or timezone.now()
+    token = lookup_token(credential)
+    if token is None:
+        raise BallotError("unknown")
+    state = token_state(token, now)
+    if state:
+        raise BallotError(state)
+    appraisal = token.appraisal
+    rows = clean_answers(appraisal, answers, target_ids(appraisal))
+
+    def store() -> None:
+        with transaction.atomic():
+            _lock_open(appraisal.pk)
+            consumed = Token.objects.filter(pk=token.pk, used=False, voided=False).update(used=True)
+            if consumed != 1:
+                voided = Token.objects.filter(pk=token.pk, voided=True, used=False).exists()
+                raise BallotError("voided" if voided else "used")
+            _insert_ballot(appraisal.pk, rows, now)
+            _count_use(appraisal.pk, now)
+
+    _with_retry(store)
+
+
+# ---- identified mode -----------------------------------------------------------------------
+
+
+def may_vote_identified(user: Any, appraisal: Appraisal) -> bool:
+    from kaoping.organizations.models import Post
+
+    if appraisal.mode != AppraisalMode.IDENTIFIED:
+        return False
+    if not getattr(user, "is_active", False) or not getattr(user, "person_id", None):
+        return False
+    person = user.person
+    org = person.organization
+    owner = appraisal.campaign.owner
+    if not person.is_active or org is None or not org.path.startswith(owner.path):
+        return False
+    group = appraisal.rater_group
+    posts = Post.objects.filter(person=person, ended_on__isnull=True)
+    if group == RaterGroupCode.MEMBERS:
+        return person.is_party_member
+    if group == RaterGroupCode.MASSES:
+        return not person.is_party_member
+    if group == RaterGroupCode.LEADERSHIP:
+        return person.is_leading_cadre or posts.exists()
+    if group == RaterGroupCode.PARTY_COMMITTEE:
+        return posts.filter(organization=owner).exists()
+    return False
+
+
+def has_voted(user: Any, appraisal: Appraisal) -> bool:
+    return IdentifiedVote.objects.filter(appraisal=appraisal, user=user).exists()
+
+
+def cast_identified(
+    *,
+    user: Any,
+    appraisal: Appraisal,
+    answers: Mapping[Any, Mapping[str, Any]],
+    now: dt.datetime | None = None,
+) -> None:
+    """A logged-in member's ballot on every target of ``appraisal``; once per member."""
+    now = now or timezone.now()
+    appraisal = Appraisal.objects.select_related("campaign__owner").get(pk=appraisal.pk)
+    if not may_vote_identified(user, appraisal):
+        raise BallotError("not_eligible")
+    state = window_state(appraisal, now)
+    if state:
+        raise BallotError(state)
+    if has_voted(user, appraisal):
+        raise BallotError("voted")
+    ids = target_ids(appraisal)
+    rows = clean_answers(appraisal, answers, ids)
+
+    def store() -> None:
+        try:
+            with transaction.atomic():
+                _lock_open(appraisal.pk)
+                IdentifiedVote.objects.bulk_create(
+                    IdentifiedVote(appraisal_id=appraisal.pk, user=user, target_id=t) for t in ids
+                )
+                _insert_ballot(appraisal.pk, rows, now)
+                _count_use(appraisal.pk, now)
+        except IntegrityError as exc:
+            raise BallotError("voted") from exc
+
+    _with_retry(store)
+
+
+def identified_appraisals(user: Any) -> list[dict[str, Any]]:
+    """Open identified appraisals the user may vote in, and whether they already have."""
+    if not getattr(user, "person_id", None):
+        return []
+    open_ = (
+        Appraisal.objects.filter(
+            mode=AppraisalMode.IDENTIFIED,
+            status=AppraisalStatus.OPEN,
+            campaign__status=Stage.APPRAISAL,
+        )
+        .select_related("campaign__owner")
+        .order_by("campaign_id", "id")
+    )
+    voted = set(
+        IdentifiedVote.objects.filter(user=user, appraisal__in=open_).values_list(
+            "appraisal_id", flat=True
+        )
+    )
+    return [{"appraisal": a, "voted": a.pk in voted} for a in open_ if may_vote_identified(user, a)]
+
+
+# ---- opening and closing -------------------------------------------------------------------
+
+
+def _lock(appraisal: Appraisal) -> Appraisal:
+    return (
+        Appraisal.objects.select_for_update(of=("self",))
+        .select_related("campaign")
+        .get(pk=appraisal.pk)
+    )
+
+
+@transaction.atomic
+def open_appraisal(*, actor: Any, appraisal: Appraisal) -> Appraisal:
+    """Start voting (the campaign must be in 测评)."""
+    locked = _lock(appraisal)
+    if locked.status != AppraisalStatus.DRAFT:
+        raise ValidationError("只有设计中的测评可以开始投票")
+    if not stage_is_open(locked.campaign, Stage.APPRAISAL):
+        raise ValidationError("考核活动进入“测评”阶段后才能开始投票")
+    if not locked.targets.exists():
+        raise ValidationError("测评没有考核对象")
+    if not design.grade_questions(locked) or len(locked.grades) < 2:
+        raise ValidationError("测评票没有题目或等次")
+    locked.status = AppraisalStatus.OPEN
+    locked.save(update_fields=["status"])
+    log_action(
+        ACTION_OPEN,
+        actor=actor,
+        obj=locked,
+        data={"mode": locked.get_mode_display(), "tokens": locked.tokens.count()},
+    )
+    appraisal.status = locked.status
+    return locked
+
+
+def _reorder_storage(appraisal: Appraisal) -> int:
+    """Rewrite the appraisal's ballots and answers under fresh random ids, in id order, so
+    neither the primary keys nor the physical order of rows reflect the order of arrival."""
+    ballots = list(Ballot.objects.filter(appraisal=appraisal).values("id", "cast_on", "source"))
+    answers = list(
+        BallotAnswer.objects.filter(ballot__appraisal=appraisal).values(
+            "ballot_id", "target_id", "question", "grade", "comment"
+        )
+    )
+    fresh = {b["id"]: uuid.uuid4() for b in ballots}
+    BallotAnswer.objects.filter(ballot__appraisal=appraisal).delete()
+    Ballot.objects.filter(appraisal=appraisal).delete()
+    new_ballots = sorted(
+        (
+            Ballot(id=fresh[b["id"]], appraisal=appraisal, cast_on=b["cast_on"], source=b["source"])
+            for b in ballots
+        ),
+        key=lambda b: b.id,
+    )
+    Ballot.objects.bulk_create(new_ballots, batch_size=1000)
+    new_answers = sorted(
+        (
+            BallotAnswer(
+                id=uuid.uuid4(),
+                ballot_id=fresh[a["ballot_id"]],
+                target_id=a["target_id"],
+                question=a["question"],
+                grade=a["grade"],
+                comment=a["comment"],
+            )
+            for a in answers
+        ),
+        key=lambda a: a.id,
+    )
+    BallotAnswer.objects.bulk_create(new_answers, batch_size=2000)
+    return len(new_ballots)
+
+
+@transaction.atomic
+def close_appraisal(*, actor: Any, appraisal: Appraisal) -> Appraisal:
+    """Stop voting and rewrite the stored ballots in random order (see the module docstring).
+    Waits for ballots being stored right now (they hold a share lock on the appraisal)."""
+    locked = _lock(appraisal)
+    if locked.status != AppraisalStatus.OPEN:
+        raise ValidationError("只有投票中的测评可以结束")
+    locked.status = AppraisalStatus.CLOSED
+    locked.save(update_fields=["status"])
+    n = _reorder_storage(locked)
+    figures = turnout(locked)
+    log_action(
+        ACTION_CLOSE,
+        actor=actor,
+        obj=locked,
+        data={
+            "ballots": n,
+            "tokens_issued": figures["issued"],
+            "tokens_used": figures["used"],
+        },
+    )
+    appraisal.status = locked.status
+    return locked
+
+
+def close_open_appraisals(*, actor: Any, campaign: Any) -> int:
+    """Close every open appraisal of ``campaign`` (before the campaign leaves 测评)."""
+    n = 0
+    for appraisal in Appraisal.objects.filter(campaign=campaign, status=AppraisalStatus.OPEN):
+        close_appraisal(actor=actor, appraisal=appraisal)
+        n += 1
+    return n
+
+
+# ---- turnout -------------------------------------------------------------------------------
+
+
+def turnout(appraisal: Appraisal) -> dict[str, Any]:
+    """Tokens issued / used / voided, ballots, voters (identified mode) and the per-minute
+    series of token use."""
+    agg = Token.objects.filter(appraisal=appraisal).aggregate(
+        n_issued=Count("id"),
+        n_used=Count("id", filter=Q(used=True)),
+        n_voided=Count("id", filter=Q(voided=True, used=False)),
+    )
+    t = {"issued": agg["n_issued"], "used": agg["n_used"], "voided": agg["n_voided"]}
+    ballots = Ballot.objects.filter(appraisal=appraisal).count()
+    voters = (
+        IdentifiedVote.objects.filter(appraisal=appraisal).values("user_id").distinct().count()
+        if appraisal.mode == AppraisalMode.IDENTIFIED
+        else 0
+    )
+    valid = t["issued"] - t["voided"]
+    used = t["used"] if appraisal.mode == AppraisalMode.TOKEN else voters
+    series = [
+        {"minute": timezone.localtime(m), "count": c}
+        for m, c in TokenUse.objects.filter(appraisal=appraisal)
+        .order_by("minute")
+        .values_list("minute", "count")
+    ]
+    return {
+        "appraisal": appraisal,
+        "group_label": dict(RaterGroupCode.choices).get(
+            appraisal.rater_group, appraisal.rater_group
+        ),
+        "issued": t["issued"],
+        "used": t["used"],
+        "voided": t["voided"],
+        "unused": valid - t["used"],
+        "ballots": ballots,
+        "voters": voters,
+        "percent": round(100 * used / valid) if appraisal.mode == "token" and valid else None,
+        "series": series,
+        "last_minutes": series[-10:],
+    }
+
+
+def campaign_turnout(campaign: Any) -> list[dict[str, Any]]:
+    return [turnout(a) for a in Appraisal.objects.filter(campaign=campaign).order_by("id")]
+
+
+# ---- guessing limit ------------------------------------------------------------------------
+
+
+def _guess_key(ip: str | None) -> str:
+    digest = hmac.new(
+        settings.SECRET_KEY.encode(), f"vote-guess:{ip or '-'}".encode(), hashlib.sha256
+    ).hexdigest()[:32]
+    return f"kp:vote-guess:{digest}:{int(time.time() // 60)}"
+
+
+def guess_limit() -> int:
+    return int(getattr(settings, "KAOPING_VOTE_GUESS_LIMIT", 10))
+
+
+def guess_allowed(ip: str | None) -> bool:
+    return int(cache.get(_guess_key(ip), 0)) < guess_limit()
+
+
+def record_failed_guess(ip: str | None) -> int:
+    key = _guess_key(ip)
+    cache.add(key, 0, timeout=120)
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired in between
+        cache.set(key, 1, timeout=120)
+        return 1
