@@ -422,15 +422,17 @@ def progress(request: HttpRequest, pk: int) -> HttpResponse:
         names = {r["name"] for r in data["targets"]}
         data["reviewers"] = []
         data["overdue"] = [o for o in data["overdue"] if o["kind"] == "自评" and o["who"] in names]
+    # Percentages: units, reviewers and data cells are counted on different scales.
+    shown = [s for s in data["stages"] if s["total"] is not None and s["enabled"]]
     chart = {
-        "labels": [s["label"] for s in data["stages"] if s["total"] is not None],
-        "done": [s["done"] for s in data["stages"] if s["total"] is not None],
-        "todo": [s["total"] - s["done"] for s in data["stages"] if s["total"] is not None],
+        "labels": [s["label"] for s in shown],
+        "done": [s["percent"] for s in shown],
+        "todo": [100 - s["percent"] for s in shown],
     }
-    if can_manage:
+    if can_manage and data["summary"]["quant_total"]:
         chart["labels"].append("量化数据")
-        chart["done"].append(data["summary"]["quant_filled"])
-        chart["todo"].append(data["summary"]["quant_total"] - data["summary"]["quant_filled"])
+        chart["done"].append(data["summary"]["quant_percent"])
+        chart["todo"].append(100 - data["summary"]["quant_percent"])
     return _page(request, campaign, can_manage, "progress", "campaigns/progress.html",
                  data=data, chart=chart)  # fmt: skip
 

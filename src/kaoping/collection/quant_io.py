@@ -123,6 +123,9 @@ def describe(ind: Any) -> str:
     params = ind.rule_params or {}
     base = KIND_HELP.get(ind.rule_kind, "量化数据")
     base = base.format(**{k: params.get(k, "") for k in ("floor", "target")})
+    if ind.rule_kind == RuleKind.BANDED and params.get("bands"):
+        bands = [f"≥ {b.get('min')} 得 {b.get('score')} 分" for b in params["bands"]]
+        base += "：" + "；".join(bands) + f"；其余得 {params.get('else', 0)} 分"
     if params.get("direction") == "cost":
         base += "（越小越好）"
     if ind.rule_kind in NON_NEGATIVE_KINDS:
@@ -161,7 +164,10 @@ def template_workbook(
     for line in (
         ["填写说明"],
         ["1. 在「量化数据」表中每行一个考核对象，每列一个量化指标；对象编码不要修改。"],
-        ["2. 只填数字（可带小数，百分数请填 95 而不是 95%）；空白单元格表示本次不导入该项。"],
+        [
+            "2. 只填数字（可带小数），按下表“计分方式”中的刻度填写：目标值为 1 的比率填 0.95"
+            "（写成 95% 也按 0.95 计），目标值为 100 的填 95；空白单元格表示本次不导入该项。"
+        ],
         ["3. 系统先检查全部行，有任何问题则一条也不写入，并列出每个问题所在的行和列。"],
         ["4. 每次导入形成一个批次，可在“导入记录”中撤销；同一对象同一指标以最新的批次为准。"],
         ["5. 也可上传 CSV 文件（UTF-8 或 Excel 另存的 GBK 编码均可），表头与本模板相同。"],
@@ -388,7 +394,21 @@ def _check(
         return None
     if value is None:
         return None
+    if isinstance(raw, str) and raw.strip().endswith(("%", "％")) and ratio_scale(ind):
+        value = value / 100  # "95%" on a rule whose target is 1 means 0.95, not 95
     return check_value(value, ind, lambda msg: errors.append(RowError(n, column, letter, msg)))
+
+
+def ratio_scale(ind: Any) -> bool:
+    """Whether the indicator's rule reads a rate as a fraction (its floor, target and band
+    thresholds are all within 1), so that a percentage typed as text is divided by 100."""
+    params = ind.rule_params or {}
+    marks = [params.get(k) for k in ("floor", "target") if params.get(k) is not None]
+    marks += [b.get("min") for b in params.get("bands") or [] if b.get("min") is not None]
+    try:
+        return bool(marks) and all(abs(Decimal(str(m))) <= 1 for m in marks)
+    except ArithmeticError:
+        return False
 
 
 def check_value(value: Decimal, ind: Any, fail: Any) -> Decimal | None:

@@ -184,6 +184,7 @@ class Row:
     evidence: list[Evidence] = field(default_factory=list)
     required_count: int = 0
     required_what: list[str] = field(default_factory=list)
+    evidence_condition: str = ""  # when evidence becomes required (a bonus not yet claimed)
     filled: bool = False
     error: str = ""
     notice: str = ""
@@ -249,6 +250,11 @@ def build_row(indicator: Indicator, item: SelfAssessmentItem | None) -> Row:
     count, what = required_evidence(indicator)
     kind = input_kind(indicator)
     counts = (item.occurrences if item else None) or {}
+    condition = ""
+    if indicator.rule_kind == RuleKind.BONUS and count and not _claimed(counts):
+        # Evidence proves a bonus claimed; a unit claiming none has nothing to prove.
+        condition = f"申报加分时需上传：{'、'.join(what)}"
+        count, what = 0, []
     items = [
         {**it, "label": item_text(indicator, it), "count": counts.get(it["code"], "")}
         for it in rule_items(indicator)
@@ -265,8 +271,19 @@ def build_row(indicator: Indicator, item: SelfAssessmentItem | None) -> Row:
         evidence=evidence,
         required_count=count,
         required_what=what,
+        evidence_condition=condition,
         filled=is_filled(indicator, item),
     )
+
+
+def _claimed(counts: dict[str, Any]) -> bool:
+    for value in counts.values():
+        try:
+            if Decimal(str(value)) > 0:
+                return True
+        except ArithmeticError:
+            continue
+    return False
 
 
 def assessment_for(target: Any) -> SelfAssessment | None:

@@ -138,7 +138,14 @@
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
         .then(function (html) {
           if (panelKey !== key) return;
+          // Two loads of the same cell's panel can cross (focus, then a refused save): keep
+          // the one on screen, with whatever the reviewer has started typing in it.
+          if (panelBodyFor(td)) return;
           panel.innerHTML = html;
+          // A panel opened after a refused save shows why (e.g. the reason a deduction needs).
+          var err = td.classList.contains("kp-error") && td.querySelector(".kp-err");
+          var slot = panel.querySelector("[data-kp-panel-error]");
+          if (err && slot) slot.textContent = err.textContent;
           if (focusOcc) focusFirstOcc();
         })
         .catch(function () { panelKey = ""; panel.textContent = "加载失败，请重试"; });
