@@ -58,11 +58,12 @@ def ballot_version(actor, owner, name="含民主测评的党支部考核"):
     return ind_services.publish(actor=actor, version=version)
 
 
-def ballot_campaign(organizer, tree, *, stage=Stage.DRAFT):
+def ballot_campaign(organizer, tree, *, stage=Stage.DRAFT, root="root"):
+    """Over the 党支部 under ``tree[root]`` (all four by default)."""
     version = ballot_version(organizer, tree["root"])
     campaign = make_campaign(organizer, tree["root"], version)
     services.add_targets_by_subtree(
-        actor=organizer, campaign=campaign, root=tree["root"], org_types=[OrgType.BRANCH]
+        actor=organizer, campaign=campaign, root=tree[root], org_types=[OrgType.BRANCH]
     )
     if stage != Stage.DRAFT:
         campaign.status = stage
