@@ -39,7 +39,9 @@ def _percent(done: int, total: int) -> int:
 
 
 def _leaves(campaign: Campaign) -> list[Any]:
-    inds = list(campaign.scheme_version.indicators.order_by("level", "position", "id"))
+    from kaoping.indicators.selectors import in_tree_order
+
+    inds = in_tree_order(list(campaign.scheme_version.indicators.all()))
     parents = {i.parent_id for i in inds}
     return [i for i in inds if i.pk not in parents]
 

@@ -354,7 +354,9 @@ def default_rater_weights(campaign: Campaign) -> dict[str, dict[str, float]]:
 
     version = campaign.scheme_version
     fallback = dict((version.options or {}).get("rater_weights") or DEFAULT_RATER_WEIGHTS)
-    inds = list(version.indicators.order_by("level", "position", "id"))
+    from kaoping.indicators.selectors import in_tree_order
+
+    inds = in_tree_order(list(version.indicators.all()))
     parents = {i.parent_id for i in inds}
     return {
         i.code: {k: float(v) for k, v in (i.rater_weights or fallback).items()}

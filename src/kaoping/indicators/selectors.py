@@ -126,6 +126,20 @@ def tree(version: SchemeVersion) -> Tree:
     return Tree(version, roots, rows, _totals(kids.get(None, []), version.total_points))
 
 
+def in_tree_order(inds: list[Indicator]) -> list[Indicator]:
+    """Indicators depth first, siblings by position (the order of the editor and Excel)."""
+    kids: dict[int | None, list[Indicator]] = {}
+    for ind in sorted(inds, key=lambda i: (i.position, i.code, i.pk or 0)):
+        kids.setdefault(ind.parent_id, []).append(ind)
+    out: list[Indicator] = []
+    stack = list(reversed(kids.get(None, [])))
+    while stack:
+        ind = stack.pop()
+        out.append(ind)
+        stack.extend(reversed(kids.get(ind.pk, [])))
+    return out
+
+
 def weighted_children(version: SchemeVersion, parent: Indicator | None) -> list[Indicator]:
     """The siblings under ``parent`` that carry a weight (extra items left out), in order."""
     qs = version.indicators.filter(parent=parent).order_by("position", "code", "id")
