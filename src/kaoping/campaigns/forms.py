@@ -60,6 +60,10 @@ class CampaignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = owners
         self.fields["scheme_version"].queryset = versions
+        if not self.is_bound and "scheme_version" not in self.initial:
+            only = list(versions[:2])
+            if len(only) == 1:  # one published system to choose from: choose it
+                self.initial["scheme_version"] = only[0].pk
         self.fields["scheme_version"].label_from_instance = str
         if editing:
             del self.fields["owner"]
