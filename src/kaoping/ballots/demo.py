@@ -1,0 +1,195 @@
+"""Demo step: a finished 述职评议 with its democratic appraisal (2025年度党组织书记抓基层党建述职评议).
+
+The library's ``secretary_debriefing`` system, published; the campaign over the current 书记 of
+every active 党支部 (自评 and 评审 switched off: the 述职 report is the secretary's own account);
+each secretary's 述职 report (a small generated PDF) with a summary; the 机关党委's comment on
+each (一述一评, through ``debriefing.record_comment``); one appraisal per rater group of the
+ballot indicator (``design.design_from_campaign``), opened, voted through one-time tokens
+(``services.cast``) and, for the 党员 group, partly on paper sheets entered twice
+(``paper.enter_sheets`` by the organizer and by a second teller); closed; the campaign archived.
+
+Grades are drawn from ``ctx.rng``: mostly 好/较好, a few weaker branches. Fixed dates in
+December 2025. The second teller is the demo ``reviewer`` (机关党委 staff), given 考核管理员 for
+the count only: the grant is removed afterwards, as the demo's accounts keep their roles.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from kaoping.accounts.models import Role, RoleGrant
+from kaoping.core.demo import DemoContext, register_step
+
+CAMPAIGN_NAME = "2025年度党组织书记抓基层党建述职评议"
+SCHEME_NAME = "党组织书记抓基层党建述职评议（演示）"
+VOTED_AT = dt.datetime(2025, 12, 18, 1, 30, tzinfo=dt.UTC)  # 09:30 Beijing time
+# Voters per rater group (online), and paper sheets of the 党员 group.
+VOTERS = {"party_committee": 9, "leadership": 11, "members": 150, "masses": 60}
+PAPER_SHEETS = 40
+WEAK_BRANCHES = 3
+# Grade weights (好, 较好, 一般, 差) of ordinary, strong and weak branches.
+PROFILES = {
+    "strong": (70, 24, 5, 1),
+    "normal": (52, 34, 11, 3),
+    "weak": (22, 38, 28, 12),
+}
+COMMENTS = {
+    "strong": "抓基层党建思路清晰、措施有力，“三会一课”规范，党建与业务融合成效明显，望继续保持。",
+    "normal": "能够履行第一责任人职责，重点任务推进有序；党员教育管理的针对性还需加强。",
+    "weak": "对党建工作研究部署不够，组织生活质量不高，上年度问题整改不到位，需限期整改。",
+}
+
+
+def _pdf(title: str) -> bytes:
+    text = title.encode("unicode_escape").decode("ascii")
+    body = (
+        "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        "2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+        "3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+        f"% {text}\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+    return body.encode("ascii")
+
+
+def _campaign(ctx: DemoContext, actor: Any) -> Any:
+    from kaoping.campaigns import rules, services
+    from kaoping.campaigns.models import Stage
+    from kaoping.indicators import services as ind_services
+    from kaoping.indicators.library import install_library_scheme
+    from kaoping.organizations.models import BRANCH_TYPES, OrgStatus
+
+    owner = ctx.orgs["JG"]
+    version = install_library_scheme(
+        actor=actor, owner=owner, key="secretary_debriefing", name=SCHEME_NAME
+    )
+    version = ind_services.publish(actor=actor, version=version)
+    campaign = services.create_campaign(
+        actor=actor, owner=owner, name=CAMPAIGN_NAME, campaign_type="debriefing",
+        period_start=dt.date(2025, 1, 1), period_end=dt.date(2025, 12, 31),
+        purpose="党组织书记向机关党委述抓基层党建工作情况，接受点评和民主测评，"
+        "压实书记第一责任人职责，推动问题整改。",
+        result_rules=rules.DEFAULT_RULES, scheme_version=version, target_kind="cadre",
+    )  # fmt: skip
+    for org in sorted(ctx.orgs.values(), key=lambda o: o.path):
+        if org.org_type in BRANCH_TYPES and org.status == OrgStatus.ACTIVE:
+            services.add_cadre_targets(
+                actor=actor, campaign=campaign, root=org, secretaries=True, cadres=False
+            )
+    campaign.targets.exclude(person__organization__org_type__in=BRANCH_TYPES).delete()
+    for stage in (Stage.SELF_ASSESSMENT, Stage.REVIEW):
+        services.set_stage_plan(actor=actor, campaign=campaign, stage=stage, enabled=False)
+    services.set_stage_plan(actor=actor, campaign=campaign, stage=Stage.APPRAISAL,
+                            starts_on=dt.date(2025, 12, 18), deadline=dt.date(2025, 12, 19))  # fmt: skip
+    services.transition(actor=actor, campaign=campaign, to_stage=Stage.PUBLISHED)
+    return campaign
+
+
+def _reports(campaign: Any, profiles: dict[int, str]) -> int:
+    from kaoping.collection import evidence as evidence_store
+
+    from .models import DebriefingReport
+
+    n = 0
+    for t in campaign.targets.select_related("person__organization").order_by("code"):
+        unit = t.person.organization
+        evidence, _ = evidence_store.store(
+            organization=unit,
+            uploaded_file=SimpleUploadedFile(
+                f"{t.name}2025年度抓基层党建工作述职报告.pdf", _pdf(f"{t.code} 2025 述职")
+            ),
+        )
+        weak = profiles[t.pk] == "weak"
+        DebriefingReport.objects.create(
+            target=t, report=evidence,
+            summary=(
+                f"一、履行第一责任人职责情况：{unit.name}全年召开支委会12次、党员大会4次，"
+                "书记讲党课2次。\n二、存在的问题：" + ("党员教育管理方式单一，整改推进较慢。"
+                if weak else "党建与业务融合的载体还不够多。") + "\n三、下一步打算：对标对表，补齐短板。"
+            ),
+        )  # fmt: skip
+        n += 1
+    return n
+
+
+def _grade(rng: Any, profile: str) -> int:
+    return rng.choices(range(4), weights=PROFILES[profile])[0]
+
+
+def _answers(rng: Any, appraisal: Any, targets: list[Any], profiles: dict[int, str]) -> dict:
+    codes = [q["code"] for q in appraisal.questions if q.get("kind") == "grade"]
+    out: dict[str, dict[str, Any]] = {}
+    for t in targets:
+        g = _grade(rng, profiles[t.pk])
+        # The overall grade mostly follows the indicator question, sometimes one step apart.
+        row = {c: g if c == codes[0] or rng.random() < 0.8 else min(3, max(0, g + rng.choice((-1, 1))))
+               for c in codes}  # fmt: skip
+        out[str(t.pk)] = row
+    return out
+
+
+@register_step("演示述职评议")
+def build_debriefing(ctx: DemoContext) -> None:
+    from kaoping.campaigns import services as campaign_services
+    from kaoping.campaigns.models import Stage
+    from kaoping.indicators.constants import RuleKind
+
+    from . import debriefing, design, paper, services, tokens
+
+    rng = ctx.rng
+    actor = ctx.users["organizer"]
+    campaign = _campaign(ctx, actor)
+    targets = list(campaign.targets.select_related("person").order_by("code"))
+    weak = set(rng.sample([t.pk for t in targets], min(WEAK_BRANCHES, len(targets))))
+    profiles = {
+        t.pk: "weak" if t.pk in weak else "strong" if rng.random() < 0.35 else "normal"
+        for t in targets
+    }
+    n_reports = _reports(campaign, profiles)
+    groups: list[str] = []
+    for ind in campaign.scheme_version.indicators.filter(rule_kind=RuleKind.BALLOT):
+        groups += [g for g in (ind.rater_weights or {}) if g not in groups]
+    appraisals = [
+        design.design_from_campaign(actor=actor, campaign=campaign, rater_group=g) for g in groups
+    ]
+    campaign_services.transition(actor=actor, campaign=campaign, to_stage=Stage.APPRAISAL)
+    for t in targets:
+        debriefing.record_comment(actor=actor, target=t, comment=COMMENTS[profiles[t.pk]])
+    teller = ctx.users["reviewer"]
+    grant = RoleGrant.objects.create(
+        user=teller, role=Role.ASSESSMENT_ADMIN, organization=ctx.orgs["JG"]
+    )
+    teller.__dict__.pop("_kaoping_access", None)
+    n_online = n_paper = 0
+    for appraisal in appraisals:
+        services.open_appraisal(actor=actor, appraisal=appraisal)
+        pairs = tokens.issue_tokens(
+            actor=actor, appraisal=appraisal, count=VOTERS[appraisal.rater_group]
+        )
+        now = VOTED_AT
+        for token, _short in pairs:
+            now += dt.timedelta(seconds=rng.randint(5, 40))
+            services.cast(
+                credential=token, answers=_answers(rng, appraisal, targets, profiles), now=now
+            )
+            n_online += 1
+        if appraisal.rater_group == "members":
+            sheets = [
+                (i + 1, _answers(rng, appraisal, targets, profiles)) for i in range(PAPER_SHEETS)
+            ]
+            paper.enter_sheets(actor=actor, appraisal=appraisal, sheets=sheets)
+            paper.enter_sheets(actor=teller, appraisal=appraisal, sheets=sheets)
+            n_paper += len(sheets)
+        services.close_appraisal(actor=actor, appraisal=appraisal)
+    grant.delete()
+    teller.__dict__.pop("_kaoping_access", None)
+    for stage in (Stage.CONSOLIDATION, Stage.PUBLICATION, Stage.ARCHIVED):
+        campaign_services.transition(actor=actor, campaign=campaign, to_stage=stage)
+    ctx.extra.update(debriefing_campaign=campaign, debriefing_appraisals=appraisals)
+    ctx.summary.counts["述职评议对象"] = len(targets)
+    ctx.summary.counts["述职报告"] = n_reports
+    ctx.summary.counts["民主测评"] = len(appraisals)
+    ctx.summary.counts["网上选票"] = n_online
+    ctx.summary.counts["纸质选票"] = n_paper
