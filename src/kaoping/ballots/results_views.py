@@ -75,12 +75,25 @@ def results(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def campaign_results(request: HttpRequest, pk: int) -> HttpResponse:
+    from kaoping.indicators.constants import RaterGroupCode
+
+    from .debriefing import is_debriefing
+
     campaign = _campaign_for_organizer(request, pk)
-    appraisals = list(Appraisal.objects.filter(campaign=campaign).order_by("id"))
+    labels = dict(RaterGroupCode.choices)
+    appraisals = [
+        (a, labels.get(a.rater_group, a.rater_group))
+        for a in Appraisal.objects.filter(campaign=campaign).order_by("id")
+    ]
     return render(
         request,
         "ballots/campaign_results.html",
-        {"campaign": campaign, "appraisals": appraisals, "ct": campaign_tally(campaign)},
+        {
+            "campaign": campaign,
+            "appraisals": appraisals,
+            "ct": campaign_tally(campaign),
+            "debriefing": is_debriefing(campaign),
+        },
     )
 
 
