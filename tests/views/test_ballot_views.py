@@ -131,7 +131,7 @@ def test_vote_from_the_slip(client, opened):
     url = reverse("vote:ballot", args=[pairs[0][0]])
     page = client.get(url)
     assert page.status_code == 200
-    assert page["Referrer-Policy"] == "no-referrer" and "no-store" in page["Cache-Control"]
+    assert page["Referrer-Policy"] == "same-origin" and "no-store" in page["Cache-Control"]
     html = page.content.decode()
     assert "csrftoken" in page.cookies and "办公室党支部" in html
     assert 'data-store-key="kp-vote-' in html

@@ -3,7 +3,7 @@ from the slip's QR code, or from a short code), ``/v/thanks/``.
 
 Thin: ``services`` looks the token up, checks the window and the answers and stores the ballot.
 The pages keep nothing about the voter: no session, no analytics, no third-party assets; they
-are not cached and send no referrer (the token is in the URL). Answers are kept in the phone's
+are not cached and send no referrer to other sites (the token is in the URL). Answers are kept in the phone's
 localStorage (``static/ballots/vote.js``) until they are submitted.
 """
 
@@ -35,7 +35,9 @@ def _braces(text: str) -> str:
 
 
 def _private(response: HttpResponse) -> HttpResponse:
-    response["Referrer-Policy"] = "no-referrer"
+    # "same-origin", not "no-referrer": with no-referrer browsers send ``Origin: null`` on the
+    # form's POST and Django's CSRF check refuses it. Other sites never see the token URL.
+    response["Referrer-Policy"] = "same-origin"
     response["Cache-Control"] = "no-store"
     return response
 

@@ -218,7 +218,7 @@ def tokens_issue(request: HttpRequest, pk: int) -> HttpResponse:
         },
     )
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 
