@@ -203,6 +203,19 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 KAOPING_EVIDENCE_MAX_BYTES = int(os.environ.get("EVIDENCE_MAX_MB", "20")) * 1024 * 1024
 KAOPING_IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_MB", "20")) * 1024 * 1024
 
+# 民主测评: failed token look-ups allowed per client per minute before the ballot pages answer 429.
+KAOPING_VOTE_GUESS_LIMIT = int(os.environ.get("VOTE_GUESS_LIMIT", "10"))
+KAOPING_BENCH = _env_bool("KAOPING_BENCH")
+# The cache holds the guessing counters. One process: memory. Several gunicorn workers or
+# machines: SHARED_CACHE=1 keeps it in the database (run `kaoping createcachetable` once).
+if _env_bool("SHARED_CACHE"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "kaoping_cache",
+        }
+    }
+
 # Background jobs: "thread" runs them in the web process (embedded default, no extra server);
 # "worker" leaves them queued for `kaoping worker` processes (production);
 # "immediate" runs them inline (tests).

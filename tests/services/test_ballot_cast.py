@@ -14,6 +14,7 @@ from kaoping.audit.models import AuditEntry
 from kaoping.ballots import design, services, tokens
 from kaoping.ballots.models import (
     Appraisal,
+    AppraisalStatus,
     Ballot,
     BallotAnswer,
     IdentifiedVote,
@@ -374,3 +375,14 @@ def test_outside_the_owners_subtree_may_not_vote(organizer, campaign, tree):
     user = UserFactory(username="far", person=PersonFactory(organization=elsewhere))
     a, _ = open_appraisal(organizer, campaign, mode="identified")
     assert not services.may_vote_identified(user, a)
+
+
+def test_leaving_the_appraisal_stage_closes_open_appraisals(organizer, campaign, opened):
+    appraisal, pairs = opened
+    services.cast(credential=pairs[0][0], answers=full_answers(appraisal, grade=1))
+    campaign_services.transition(
+        actor=organizer, campaign=campaign, to_stage=Stage.CONSOLIDATION, confirm=True
+    )
+    appraisal.refresh_from_db()
+    assert appraisal.status == AppraisalStatus.CLOSED
+    assert Ballot.objects.filter(appraisal=appraisal).count() == 1

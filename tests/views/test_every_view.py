@@ -16,7 +16,15 @@ pytestmark = pytest.mark.django_db
 
 # Pages any signed-in account may open.
 OPEN_TO_ALL = {"core:home", "accounts:password_change", "accounts:logout"}
-PUBLIC = {"core:healthz", "accounts:login", "accounts:logout"}
+PUBLIC = {
+    "core:healthz",
+    "accounts:login",
+    "accounts:logout",
+    # the anonymous ballot pages (a token is the credential; tested in test_ballot_views)
+    "vote:entry",
+    "vote:ballot",
+    "vote:thanks",
+}
 
 
 def named_patterns():

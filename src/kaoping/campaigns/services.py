@@ -699,6 +699,11 @@ def transition(
         raise GuardError(f"不能{move.label}：", check.hard, confirmable=False)
     if check.soft and not confirm:
         raise GuardError(f"{move.label}前请注意：", check.soft, confirmable=True)
+    if move.source == Stage.APPRAISAL:
+        # Leaving 测评 closes its open appraisals: their ballots are re-stored in random order.
+        from kaoping.ballots.services import close_open_appraisals
+
+        close_open_appraisals(actor=actor, campaign=locked)
     now = timezone.now()
     CampaignStage.objects.filter(campaign=locked, stage=move.source).update(closed_at=now)
     CampaignStage.objects.filter(campaign=locked, stage=target).update(

@@ -22,6 +22,8 @@ def navigation(request: Any) -> dict[str, Any]:
         items.append(("collection:self_list", "自评", "pencil-square"))
     if policy.has_perm(user, Perm.CAMPAIGN_MANAGE) or policy.has_perm(user, Perm.SELF_ASSESS):
         items.append(("collection:daily_list", "平时考核纪实", "journal-check"))
+    if getattr(user, "person_id", None):
+        items.append(("ballots:my_appraisals", "我的测评", "check2-square"))
     if policy.has_perm(user, Perm.USER_MANAGE) or policy.has_perm(user, Perm.ROLE_GRANT):
         items.append(("accounts:users", "账号与角色", "person-gear"))
     if policy.has_perm(user, Perm.AUDIT_VIEW):
