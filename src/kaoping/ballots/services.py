@@ -460,18 +460,28 @@ def open_appraisal(*, actor: Any, appraisal: Appraisal) -> Appraisal:
     return locked
 
 
+REORDER_CHUNK = 500
+
+
 def _reorder_storage(appraisal: Appraisal) -> int:
     """Rewrite the appraisal's ballots and answers under fresh random ids, in id order, so
     neither the primary keys nor the physical order of rows reflect the order of arrival."""
     ballots = list(Ballot.objects.filter(appraisal=appraisal).values("id", "cast_on", "source"))
-    answers = list(
-        BallotAnswer.objects.filter(ballot__appraisal=appraisal).values(
+    ids = [b["id"] for b in ballots]
+    # Every statement below goes through the ballot_id index in chunks: no joins, whose plans
+    # can turn quadratic on tables the planner believes empty (fresh statistics mid-vote).
+    chunks = [ids[i : i + REORDER_CHUNK] for i in range(0, len(ids), REORDER_CHUNK)]
+    answers = [
+        a
+        for chunk in chunks
+        for a in BallotAnswer.objects.filter(ballot_id__in=chunk).values(
             "ballot_id", "target_id", "question", "grade", "comment"
         )
-    )
+    ]
     fresh = {b["id"]: uuid.uuid4() for b in ballots}
-    BallotAnswer.objects.filter(ballot__appraisal=appraisal).delete()
-    Ballot.objects.filter(appraisal=appraisal).delete()
+    for chunk in chunks:
+        BallotAnswer.objects.filter(ballot_id__in=chunk).delete()
+        Ballot.objects.filter(pk__in=chunk).delete()
     new_ballots = sorted(
         (
             Ballot(id=fresh[b["id"]], appraisal=appraisal, cast_on=b["cast_on"], source=b["source"])
