@@ -26,8 +26,7 @@ run: setup
 	@mkdir -p var
 	@new=0; [ -f var/kaoping.sqlite3 ] || new=1; \
 	DEBUG=1 $(BIN)/kaoping migrate --noinput -v 0; \
-	if [ $$new = 1 ]; then DEBUG=1 $(BIN)/kaoping demo; fi; \
-	DEBUG=1 $(BIN)/kaoping demo --logins
+	if [ $$new = 1 ]; then DEBUG=1 $(BIN)/kaoping demo; else DEBUG=1 $(BIN)/kaoping demo --logins; fi
 	DEBUG=1 $(BIN)/kaoping runserver 127.0.0.1:8000
 
 lint: setup
