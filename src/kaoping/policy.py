@@ -354,3 +354,18 @@ def can_self_assess(user: Any, target: Any) -> bool:
 
 def is_assigned_reviewer(user: Any, target: Any) -> bool:
     return has_perm(user, Perm.REVIEW) and target.assignments.filter(reviewer=user).exists()
+
+
+def get_appraisal_for_user(user: Any, pk: Any) -> tuple[Any, bool]:
+    """A 民主测评 if its campaign is visible to the user (else 404), and whether they run it."""
+    from kaoping.ballots.models import Appraisal
+
+    try:
+        appraisal = (
+            Appraisal.objects.select_related("campaign__owner", "campaign__scheme_version")
+            .filter(campaign__in=visible_campaigns(user))
+            .get(pk=pk)
+        )
+    except (ValueError, TypeError, Appraisal.DoesNotExist) as exc:
+        raise Http404 from exc
+    return appraisal, can_manage_campaign(user, appraisal.campaign)

@@ -13,13 +13,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from kaoping import policy
+from kaoping.core.web import apply_errors, paginate
 from kaoping.policy import Perm
 
 from . import selectors, services
@@ -33,22 +33,6 @@ def _require(user: Any, *perms: Perm) -> None:
     """The user holds at least one of ``perms``."""
     if not any(policy.has_perm(user, p) for p in perms):
         raise PermissionDenied
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
-def _page(request: HttpRequest, qs: Any) -> tuple[Any, str]:
-    page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    query_string = params.urlencode()
-    return page_obj, (query_string + "&" if query_string else "")
 
 
 def _perms(user: Any) -> dict[str, bool]:
@@ -74,7 +58,7 @@ def _password_page(request: HttpRequest, account: User, password: str, title: st
 def user_list(request: HttpRequest) -> HttpResponse:
     _require(request.user, Perm.USER_MANAGE, Perm.ROLE_GRANT)
     q = request.GET.get("q", "").strip()
-    page_obj, query_string = _page(request, selectors.user_list(query=q))
+    page_obj, query_string = paginate(request, selectors.user_list(query=q), PAGE_SIZE)
     locked = selectors.locked_usernames(u.username for u in page_obj.object_list)
     context = {
         "page_obj": page_obj,
@@ -100,7 +84,7 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 person=form.cleaned_data["person"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             return _password_page(request, account, password, "账号已创建")
     return render(
@@ -149,7 +133,7 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 person=form.cleaned_data["person"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "账号信息已保存。")
             return redirect("accounts:user_detail", pk=account.pk)
@@ -219,7 +203,7 @@ def role_grant(request: HttpRequest, pk: int) -> HttpResponse:
                 organization=form.cleaned_data["organization"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"已授予：{grant}")
             return redirect("accounts:user_detail", pk=account.pk)

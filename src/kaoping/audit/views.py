@@ -10,12 +10,12 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from kaoping import policy
+from kaoping.core.web import paginate
 from kaoping.policy import Perm
 
 from . import selectors
@@ -46,10 +46,8 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     _require_auditor(request.user)
     form = _filter_form(request)
     qs = selectors.entries(form.to_filter())
-    page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    filter_qs = params.urlencode()
+    page_obj, filter_qs = paginate(request, qs, PAGE_SIZE)
+    filter_qs = filter_qs.rstrip("&")
     context = {
         "form": form,
         "page_obj": page_obj,

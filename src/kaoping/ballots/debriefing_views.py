@@ -17,14 +17,10 @@ from kaoping import policy
 from kaoping.accounts.models import Role
 from kaoping.campaigns.models import Target
 from kaoping.collection.evidence import ACCEPT, ALLOWED_TEXT
+from kaoping.core.web import flash_errors
 from kaoping.policy import Perm
 
 from . import debriefing
-
-
-def _errors(request: HttpRequest, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 def _meeting_campaign(request: HttpRequest, pk: Any) -> tuple[Any, bool]:
@@ -84,7 +80,7 @@ def debriefing_report(request: HttpRequest, campaign_pk: int, target_pk: int) ->
                 uploaded_file=request.FILES.get("report"),
             )  # fmt: skip
         except ValidationError as exc:
-            _errors(request, exc)
+            flash_errors(request, exc)
         else:
             messages.success(request, "述职报告已提交。")
             return redirect("ballots:debriefing_report", target.campaign_id, target.pk)
@@ -133,7 +129,7 @@ def debriefing_comment(request: HttpRequest, pk: int, target_pk: int) -> HttpRes
             actor=request.user, target=target, comment=request.POST.get("comment", "")
         )
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, f"已记录对{target.name}的点评意见。")
     return redirect(f"{reverse('ballots:debriefing_meeting', args=[campaign.pk])}#t{target.pk}")

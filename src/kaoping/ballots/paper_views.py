@@ -11,14 +11,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from kaoping.core.web import flash_errors
+
 from . import paper
 from .models import AppraisalStatus
 from .results_views import appraisal_for_organizer
-
-
-def _errors(request: HttpRequest, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 @login_required
@@ -35,7 +32,7 @@ def paper_entry(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, appraisal=appraisal, sheet_no=sheet_no, answers=answers
             )
         except ValidationError as exc:
-            _errors(request, exc)
+            flash_errors(request, exc)
             values = {k: v for k, v in request.POST.items() if k[:2] in ("g-", "c-")}
         else:
             level = messages.warning if outcome == paper.MISMATCH else messages.success
@@ -106,7 +103,7 @@ def paper_resolve(request: HttpRequest, pk: int, sheet_no: int) -> HttpResponse:
                           entry_id=int(choice) if choice.isdigit() else -1,
                           note=request.POST.get("note", ""))  # fmt: skip
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, f"票号 {sheet_no} 已裁定并计入票数。")
     return redirect("ballots:paper_mismatches", appraisal.pk)

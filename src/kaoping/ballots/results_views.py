@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from openpyxl import Workbook
@@ -33,15 +33,8 @@ def appraisal_for_organizer(request: HttpRequest, pk: Any) -> Appraisal:
     """The appraisal if its campaign is visible (else 404) and the user runs it (else 403)."""
     if not policy.has_perm(request.user, Perm.CAMPAIGN_VIEW):
         raise PermissionDenied
-    try:
-        appraisal = (
-            Appraisal.objects.select_related("campaign__owner", "campaign__scheme_version")
-            .filter(campaign__in=policy.visible_campaigns(request.user))
-            .get(pk=pk)
-        )
-    except (ValueError, TypeError, Appraisal.DoesNotExist) as exc:
-        raise Http404 from exc
-    if not policy.can_manage_campaign(request.user, appraisal.campaign):
+    appraisal, can_manage = policy.get_appraisal_for_user(request.user, pk)
+    if not can_manage:
         raise PermissionDenied
     return appraisal
 

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from kaoping import policy
 from kaoping.campaigns.models import Campaign, Stage
+from kaoping.core.web import flash_errors
 from kaoping.indicators.constants import RaterGroupCode
 from kaoping.policy import Perm
 
@@ -46,23 +47,10 @@ def _appraisal(request: HttpRequest, pk: Any, *, manage: bool = False) -> tuple[
     """The appraisal if its campaign is visible to the user (else 404)."""
     if not policy.has_perm(request.user, Perm.CAMPAIGN_VIEW):
         raise PermissionDenied
-    try:
-        appraisal = (
-            Appraisal.objects.select_related("campaign__owner", "campaign__scheme_version")
-            .filter(campaign__in=policy.visible_campaigns(request.user))
-            .get(pk=pk)
-        )
-    except (ValueError, TypeError, Appraisal.DoesNotExist) as exc:
-        raise Http404 from exc
-    can_manage = policy.can_manage_campaign(request.user, appraisal.campaign)
+    appraisal, can_manage = policy.get_appraisal_for_user(request.user, pk)
     if manage and not can_manage:
         raise PermissionDenied
     return appraisal, can_manage
-
-
-def _errors(request: HttpRequest, exc: ValidationError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
 
 
 @login_required
@@ -107,7 +95,7 @@ def appraisal_create(request: HttpRequest, campaign_pk: int) -> HttpResponse:
             mode=request.POST.get("mode") or AppraisalMode.TOKEN,
         )
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
         return redirect("ballots:campaign_appraisals", campaign.pk)
     messages.success(request, f"已生成测评票“{appraisal.name}”。请核对题目，然后生成选票。")
     return redirect("ballots:appraisal_detail", appraisal.pk)
@@ -176,7 +164,7 @@ def appraisal_edit(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except (ValidationError, ValueError) as exc:
         if isinstance(exc, ValidationError):
-            _errors(request, exc)
+            flash_errors(request, exc)
         else:
             messages.error(request, "最少显示票数应为整数")
     else:
@@ -202,7 +190,7 @@ def tokens_issue(request: HttpRequest, pk: int) -> HttpResponse:
             void_previous=bool(request.POST.get("void_previous")),
         )
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
         return redirect("ballots:appraisal_detail", appraisal.pk)
     slips = []
     for token, short in pairs:
@@ -241,7 +229,7 @@ def appraisal_open(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.open_appraisal(actor=request.user, appraisal=appraisal)
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, "测评已开始投票。")
     return redirect("ballots:appraisal_detail", appraisal.pk)
@@ -254,7 +242,7 @@ def appraisal_close(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.close_appraisal(actor=request.user, appraisal=appraisal)
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, "测评已结束，选票已按随机顺序重新存放。")
     return redirect("ballots:appraisal_detail", appraisal.pk)

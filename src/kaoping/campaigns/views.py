@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from kaoping import policy
 from kaoping.accounts.models import User
+from kaoping.core.web import flash_errors
 from kaoping.indicators.models import SchemeVersion, VersionStatus
 from kaoping.policy import Perm
 
@@ -50,11 +51,6 @@ def _managed(request: HttpRequest, pk: int) -> Campaign:
     if not can_manage:
         raise PermissionDenied
     return campaign
-
-
-def _errors(request: HttpRequest, exc: ValidationError | services.WorkflowError) -> None:
-    for message in getattr(exc, "messages", None) or [str(exc)]:
-        messages.error(request, message)
 
 
 def _page(request: HttpRequest, campaign: Campaign, can_manage: bool, tab: str,
@@ -221,7 +217,7 @@ def reopen(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.reopen(actor=request.user, campaign=campaign, **form.cleaned_data)
     except (ValidationError, services.WorkflowError) as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, f"已重新开放“{campaign.get_status_display()}”阶段。")
     return redirect("campaigns:detail", campaign.pk)
@@ -304,7 +300,7 @@ def targets_add(request: HttpRequest, pk: int) -> HttpResponse:
             created = services.add_cadre_targets(actor=request.user, campaign=campaign,
                                                  **form.cleaned_data)  # fmt: skip
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     else:
         if created:
             messages.success(request, f"已添加 {len(created)} 个考核对象。")
@@ -321,7 +317,7 @@ def target_remove(request: HttpRequest, pk: int, target_pk: int) -> HttpResponse
     try:
         services.remove_target(actor=request.user, campaign=campaign, target=target)
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, f"已移除“{target.name}”。")
     return redirect("campaigns:targets", campaign.pk)
@@ -384,7 +380,7 @@ def reviewers(request: HttpRequest, pk: int) -> HttpResponse:
                 created = services.assign_reviewer(actor=request.user, campaign=campaign,
                                                    **form.cleaned_data)  # fmt: skip
             except ValidationError as exc:
-                _errors(request, exc)
+                flash_errors(request, exc)
             else:
                 messages.success(
                     request,
@@ -403,7 +399,7 @@ def unassign(request: HttpRequest, pk: int, assignment_pk: int) -> HttpResponse:
     try:
         services.unassign_reviewer(actor=request.user, campaign=campaign, assignment=assignment)
     except ValidationError as exc:
-        _errors(request, exc)
+        flash_errors(request, exc)
     else:
         messages.success(request, "已取消该评审分工。")
     return redirect("campaigns:reviewers", campaign.pk)

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from kaoping import policy
+from kaoping.core.web import apply_errors
 from kaoping.policy import Perm
 
 from . import selectors, services
@@ -56,15 +57,6 @@ def _writable_indicator(request: HttpRequest, pk: int) -> Indicator:
 
 # Service fields shown under another form field.
 FORM_FIELD = {"rule_params": "rule_params_json", "weight": "weight_percent", "veto": "veto_effect"}
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            name = FORM_FIELD.get(field, field)
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _refused(request: HttpRequest, version_pk: int, message: str) -> HttpResponse:
@@ -117,7 +109,7 @@ def scheme_create(request: HttpRequest) -> HttpResponse:
         try:
             version = services.create_scheme(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc, FORM_FIELD)
         else:
             messages.success(request, f"已新建指标体系“{version.scheme.name}”，当前为第 1 版草稿。")
             return redirect("indicators:version", version.pk)
@@ -218,7 +210,7 @@ def indicator_add(request: HttpRequest, pk: int) -> HttpResponse:
                 **form.to_fields(),
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc, FORM_FIELD)
         else:
             return _tree_response(request, version)
     query = request.GET.urlencode()
@@ -247,7 +239,7 @@ def indicator_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.update_indicator(actor=request.user, indicator=ind, **form.to_fields())
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc, FORM_FIELD)
         else:
             return _tree_response(request, version)
     context = {
@@ -311,7 +303,7 @@ def indicator_move(request: HttpRequest, pk: int) -> HttpResponse:
                     position=None if position < 0 else position,
                 )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc, FORM_FIELD)
             else:
                 return _tree_response(request, version)
     context = {"form": form, "indicator": ind, "version": version}

@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,13 +15,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from kaoping import policy
+from kaoping.core.web import apply_errors, paginate
 from kaoping.policy import Perm
 
 from . import selectors, services
 from .forms import DissolveForm, MoveForm, OrganizationForm, PersonForm, PostForm
 from .models import BRANCH_TYPES, Organization, OrgStatus, Person, PoliticalStatus, Post
-
-PAGE_SIZE = 50
 
 
 def _require(user: Any, perm: Perm) -> None:
@@ -32,22 +30,6 @@ def _require(user: Any, perm: Perm) -> None:
 
 def _manageable_orgs(user: Any) -> Any:
     return policy.visible_organizations(user, Perm.ORG_MANAGE).filter(status=OrgStatus.ACTIVE)
-
-
-def _apply_errors(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
-def _page(request: HttpRequest, qs: Any) -> tuple[Any, str]:
-    page_obj = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
-    query_string = params.urlencode()
-    return page_obj, (query_string + "&" if query_string else "")
 
 
 @login_required
@@ -79,7 +61,7 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
     status = request.GET.get("status", "active")
     if status == "active":
         people = people.filter(is_active=True)
-    page_obj, query_string = _page(request, people.order_by("-is_leading_cadre", "staff_no"))
+    page_obj, query_string = paginate(request, people.order_by("-is_leading_cadre", "staff_no"))
     one = Organization.objects.filter(pk=org.pk)
     counts = selectors.member_counts(one).get(org.pk, {})
     posts = Post.objects.filter(organization=org).select_related("person")
@@ -125,7 +107,7 @@ def org_create(request: HttpRequest) -> HttpResponse:
             try:
                 org = services.create_organization(actor=request.user, **data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, f"已新建“{org.name}”。")
                 return redirect("organizations:detail", org.pk)
@@ -155,7 +137,7 @@ def org_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.update_organization(actor=request.user, org=org, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "已保存。")
             return redirect("organizations:detail", org.pk)
@@ -177,7 +159,7 @@ def org_move(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, org=org, new_parent=form.cleaned_data["new_parent"]
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "已调整上级组织。")
             return redirect("organizations:detail", org.pk)
@@ -201,7 +183,7 @@ def org_dissolve(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, f"“{org.name}”已撤销，历史记录保留。")
             return redirect("organizations:detail", org.pk)
@@ -234,7 +216,7 @@ def post_create(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.appoint(actor=request.user, organization=org, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, "已任职。")
             return redirect("organizations:detail", org.pk)
@@ -282,7 +264,7 @@ def people(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(is_leading_cadre=True)
     if request.GET.get("inactive") != "1":
         qs = qs.filter(is_active=True)
-    page_obj, query_string = _page(request, qs.order_by("staff_no"))
+    page_obj, query_string = paginate(request, qs.order_by("staff_no"))
     context = {
         "page_obj": page_obj,
         "query_string": query_string,
@@ -327,7 +309,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
             try:
                 person = services.create_person(actor=request.user, **data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, f"已新增“{person.name}”。")
                 return redirect("organizations:person_detail", person.pk)
@@ -353,7 +335,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.update_person(actor=request.user, person=person, **data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, "已保存。")
                 return redirect("organizations:person_detail", person.pk)
