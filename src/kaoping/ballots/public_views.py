@@ -10,11 +10,14 @@ localStorage (``static/ballots/vote.js``) until they are submitted.
 from __future__ import annotations
 
 import hmac
+import json
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
@@ -65,6 +68,12 @@ def _state(request: HttpRequest, code: str, credential: str = "") -> HttpRespons
 def ballot_context(appraisal: Appraisal, answers: dict[str, dict[str, str]] | None = None,
                    errors: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
     """Targets with their questions and the chosen answers, for the ballot form."""
+    return _context(appraisal, services.ballot_targets(appraisal), answers, errors)
+
+
+def _context(appraisal: Appraisal, ballot_targets: list[tuple[int, str, str]],
+             answers: dict[str, dict[str, str]] | None = None,
+             errors: dict[str, str] | None = None) -> dict[str, Any]:  # fmt: skip
     answers = answers or {}
     errors = errors or {}
     questions = design.grade_questions(appraisal)
@@ -86,27 +95,27 @@ def ballot_context(appraisal: Appraisal, answers: dict[str, dict[str, str]] | No
         return mark_safe(pattern.format(name=name, **marks))  # noqa: S308 - escaped above
 
     targets = []
-    for t in appraisal.targets.order_by("code", "pk"):
-        given = answers.get(str(t.pk), {})
+    for pk, name, group in ballot_targets:
+        given = answers.get(str(pk), {})
         targets.append(
             {
-                "pk": t.pk,
-                "name": t.name,
-                "group": t.group_name,
+                "pk": pk,
+                "name": name,
+                "group": group,
                 "questions": [
                     {
                         "code": q["code"],
                         "text": q["text"],
-                        "name": f"a-{t.pk}-{q['code']}",
+                        "name": f"a-{pk}-{q['code']}",
                         "buttons": buttons(
-                            escape(f"a-{t.pk}-{q['code']}"), str(given.get(q["code"], ""))
+                            escape(f"a-{pk}-{q['code']}"), str(given.get(q["code"], ""))
                         ),
-                        "error": errors.get(f"{t.pk}:{q['code']}", ""),
+                        "error": errors.get(f"{pk}:{q['code']}", ""),
                     }
                     for q in questions
                 ],
                 "comment": given.get(design.COMMENT, ""),
-                "comment_error": errors.get(f"{t.pk}:{design.COMMENT}", ""),
+                "comment_error": errors.get(f"{pk}:{design.COMMENT}", ""),
             }
         )
     return {
@@ -117,6 +126,36 @@ def ballot_context(appraisal: Appraisal, answers: dict[str, dict[str, str]] | No
         "comment_max": design.COMMENT_MAX,
         "errors": errors,
     }
+
+
+# The empty ballot form is the same for every token of an appraisal: it is rendered once per
+# design (appraisal, its name, questions, grades and targets — read on every request, so an
+# edit shows at once) and kept per process; each request puts in its CSRF token and store key.
+_CSRF_MARK = "kp-csrf-mark-7f3a9c"
+_STORE_MARK = "kp-store-mark-2b8e41"
+_FORMS: dict[tuple[Any, ...], str] = {}
+_FORMS_MAX = 64
+
+
+def _empty_ballot(request: HttpRequest, appraisal: Appraisal, store_key: str) -> HttpResponse:
+    ballot_targets = services.ballot_targets(appraisal)
+    key = (
+        appraisal.pk,
+        appraisal.name,
+        json.dumps([appraisal.questions, appraisal.grades], sort_keys=True, ensure_ascii=False),
+        tuple(ballot_targets),
+    )
+    html = _FORMS.get(key)
+    if html is None:
+        context = _context(appraisal, ballot_targets)
+        context["store_key"] = _STORE_MARK
+        context["csrf_token"] = _CSRF_MARK
+        html = render_to_string("ballots/vote_ballot.html", context)
+        if len(_FORMS) >= _FORMS_MAX:
+            _FORMS.clear()
+        _FORMS[key] = html
+    html = html.replace(_CSRF_MARK, get_token(request)).replace(_STORE_MARK, store_key)
+    return _private(HttpResponse(html))
 
 
 def answers_from_post(data: Any) -> dict[str, dict[str, str]]:
@@ -155,12 +194,10 @@ def ballot(request: HttpRequest, credential: str) -> HttpResponse:
     if token is None:
         services.record_failed_guess(ip)
         return _state(request, "unknown")
-    state = services.token_state(token)
+    state = services.token_state(token, campaign_fresh=True)
     if state:
         return _state(request, state, credential)
-    context = ballot_context(token.appraisal)
-    context["store_key"] = _store_key(credential)
-    return _private(render(request, "ballots/vote_ballot.html", context))
+    return _empty_ballot(request, token.appraisal, _store_key(credential))
 
 
 def _submit(request: HttpRequest, credential: str, ip: str | None) -> HttpResponse:

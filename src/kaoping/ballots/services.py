@@ -58,7 +58,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from kaoping.audit.services import log_action
@@ -126,24 +126,52 @@ def lookup_token(credential: str) -> Token | None:
     field, value = hashed
     # Sliced without an ORDER BY: ``first()`` would add ``ORDER BY id``, and PostgreSQL may then
     # walk the primary key instead of the unique hash index (slow with tens of thousands).
+    # Only what the ballot pages use (the campaign's JSON settings are not read and decoded on
+    # every ballot); anything else is still loaded on first access.
     rows = list(
-        Token.objects.select_related("appraisal", "appraisal__campaign").filter(**{field: value})[
-            :1
-        ]
+        Token.objects.select_related("appraisal", "appraisal__campaign")
+        .only(*_TOKEN_FIELDS)
+        .filter(**{field: value})[:1]
     )
     return rows[0] if rows else None
 
 
-def window_state(appraisal: Appraisal, now: dt.datetime | None = None) -> str | None:
-    """None when votes are taken now; else ``not_open`` or ``expired``."""
+_TOKEN_FIELDS = (
+    "id",
+    "used",
+    "voided",
+    "appraisal__id",
+    "appraisal__name",
+    "appraisal__mode",
+    "appraisal__status",
+    "appraisal__questions",
+    "appraisal__grades",
+    "appraisal__opens_at",
+    "appraisal__closes_at",
+    "appraisal__campaign__id",
+    "appraisal__campaign__status",
+)
+
+
+def window_state(
+    appraisal: Appraisal, now: dt.datetime | None = None, *, campaign_fresh: bool = False
+) -> str | None:
+    """None when votes are taken now; else ``not_open`` or ``expired``. ``campaign_fresh``: the
+    campaign was read together with the appraisal just now (``lookup_token``), so its status
+    need not be read again."""
     now = now or timezone.now()
     if appraisal.status == AppraisalStatus.DRAFT:
         return "not_open"
     if appraisal.status == AppraisalStatus.CLOSED:
         return "expired"
     campaign = appraisal.campaign
-    if not stage_is_open(campaign, Stage.APPRAISAL):
-        campaign.refresh_from_db(fields=["status"])
+    if campaign_fresh:
+        is_open = campaign.status == str(Stage.APPRAISAL)
+    else:
+        is_open = stage_is_open(campaign, Stage.APPRAISAL)
+    if not is_open:
+        if not campaign_fresh:
+            campaign.refresh_from_db(fields=["status"])
         before = stage_index(campaign.status) < stage_index(Stage.APPRAISAL)
         return "not_open" if before else "expired"
     if appraisal.opens_at and now < appraisal.opens_at:
@@ -153,13 +181,17 @@ def window_state(appraisal: Appraisal, now: dt.datetime | None = None) -> str | 
     return None
 
 
-def token_state(token: Token, now: dt.datetime | None = None) -> str | None:
-    """None when ``token`` can vote now; else the ``MESSAGES`` code why not."""
+def token_state(
+    token: Token, now: dt.datetime | None = None, *, campaign_fresh: bool = False
+) -> str | None:
+    """None when ``token`` can vote now; else the ``MESSAGES`` code why not.
+    ``campaign_fresh``: ``token`` comes straight from ``lookup_token`` (one query read the
+    token, its appraisal and campaign), see ``window_state``."""
     if token.used:
         return "used"
     if token.voided:
         return "voided"
-    return window_state(token.appraisal, now)
+    return window_state(token.appraisal, now, campaign_fresh=campaign_fresh)
 
 
 # ---- answers -------------------------------------------------------------------------------
@@ -210,6 +242,11 @@ def target_ids(appraisal: Appraisal) -> list[int]:
     return list(appraisal.targets.order_by("code", "pk").values_list("pk", flat=True))
 
 
+def ballot_targets(appraisal: Appraisal) -> list[tuple[int, str, str]]:
+    """``(pk, name, group_name)`` of the appraisal's targets in ballot order (one query)."""
+    return list(appraisal.targets.order_by("code", "pk").values_list("pk", "name", "group_name"))
+
+
 # ---- storing -------------------------------------------------------------------------------
 
 
@@ -252,18 +289,24 @@ def _minute(now: dt.datetime) -> dt.datetime:
     return now.replace(second=0, microsecond=0)
 
 
+def _count_use_sql(appraisal_id: int, now: dt.datetime) -> tuple[str, list[Any]]:
+    """One more use in this minute, in one statement without a lock over the table: insert the
+    minute's row, or add one to it (``ON CONFLICT … DO UPDATE``: PostgreSQL, SQLite ≥ 3.24)."""
+    minute = connection.ops.adapt_datetimefield_value(_minute(now))
+    table = TokenUse._meta.db_table
+    qn = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {qn(table)} ({qn('appraisal_id')}, {qn('minute')}, {qn('count')}) "  # noqa: S608
+        f"VALUES (%s, %s, 1) ON CONFLICT ({qn('appraisal_id')}, {qn('minute')}) "
+        f"DO UPDATE SET {qn('count')} = {qn(table)}.{qn('count')} + 1"
+    )
+    return sql, [appraisal_id, minute]
+
+
 def _count_use(appraisal_id: int, now: dt.datetime) -> None:
-    """One more use in this minute, without a lock over the table: update the minute's row, or
-    create it (a concurrent creator wins the unique index; then update)."""
-    minute = _minute(now)
-    rows = TokenUse.objects.filter(appraisal_id=appraisal_id, minute=minute)
-    if rows.update(count=F("count") + 1):
-        return
-    try:
-        with transaction.atomic():
-            TokenUse.objects.create(appraisal_id=appraisal_id, minute=minute, count=1)
-    except IntegrityError:
-        rows.update(count=F("count") + 1)
+    sql, params = _count_use_sql(appraisal_id, now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _insert_ballot(appraisal_id: int, answers: list[BallotAnswer], now: dt.datetime) -> None:
@@ -291,7 +334,7 @@ def cast(
     token = lookup_token(credential)
     if token is None:
         raise BallotError("unknown")
-    state = token_state(token, now)
+    state = token_state(token, now, campaign_fresh=True)
     if state:
         raise BallotError(state)
     appraisal = token.appraisal
@@ -325,6 +368,22 @@ def _count_after_commit() -> bool:
 
 
 def _count_use_async(appraisal_id: int, now: dt.datetime) -> None:
+    if (
+        connection.get_autocommit()
+        and not connection.in_atomic_block
+        and not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
+    ):
+        # One round trip: PostgreSQL runs the statements of one simple query as one (implicit)
+        # transaction, rolled back as a whole on an error; ``SET LOCAL`` holds for it only.
+        sql, params = _count_use_sql(appraisal_id, now)
+
+        def one() -> None:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF; " + sql, params)
+
+        _with_retry(one)
+        return
+
     def work() -> None:
         with transaction.atomic():
             with connection.cursor() as cursor:
