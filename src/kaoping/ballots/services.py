@@ -1,13 +1,13 @@
 """Casting ballots, opening and closing an appraisal, turnout, and the guessing limit.
 
 Exactly one ballot per token
-    ``cast`` checks the token and the answers, then in ONE transaction: re-reads the appraisal's
-    status (``FOR SHARE`` on PostgreSQL, so ``close_appraisal`` waits for ballots in flight),
-    consumes the token with a conditional ``UPDATE … SET used = true WHERE id = … AND NOT used
-    AND NOT voided`` (a second submit of the same token updates 0 rows and is refused), stores
-    the ballot and its answers, and adds one to the minute's ``TokenUse`` count (on PostgreSQL
-    right after the commit: see ``_count_after_commit``). Anything that fails rolls the whole
-    transaction back, so the token stays unused. On SQLite a busy database
+    ``cast`` checks the token and the answers, then in ONE transaction: consumes the token with
+    a conditional ``UPDATE … SET used = true WHERE id = … AND NOT used AND NOT voided AND`` the
+    appraisal is still open (its row read ``FOR SHARE`` on PostgreSQL, so ``close_appraisal``
+    waits for ballots in flight; a second submit of the same token updates 0 rows and is
+    refused), stores the ballot and its answers, and adds one to the minute's ``TokenUse``
+    count (on PostgreSQL right after the commit: see ``_count_after_commit``). Anything that
+    fails rolls the whole transaction back, so the token stays unused. On SQLite a busy database
     (``database is locked``) is retried with backoff a bounded number of times; a ballot is only
     acknowledged once its transaction has committed.
 
@@ -285,6 +285,26 @@ def _lock_open(appraisal_id: int) -> None:
         raise BallotError("expired")
 
 
+def _consume(token_id: int, appraisal_id: int) -> int:
+    """Inside the cast's transaction: mark the token used if it is unused, not voided and its
+    appraisal still open — one statement doing ``_lock_open`` and the conditional UPDATE (on
+    PostgreSQL the appraisal row is share-locked by the sub-select, so a concurrent close waits
+    for this ballot). The number of tokens consumed (0 or 1)."""
+    qn = connection.ops.quote_name
+    token, appraisal = qn(Token._meta.db_table), qn(Appraisal._meta.db_table)
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    sql = (
+        f"UPDATE {token} SET {qn('used')} = %s WHERE {qn('id')} = %s "  # noqa: S608
+        f"AND {qn('used')} = %s AND {qn('voided')} = %s AND EXISTS (SELECT 1 FROM {appraisal} "
+        f"WHERE {qn('id')} = %s AND {qn('status')} = %s{lock})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, [True, token_id, False, False, appraisal_id, AppraisalStatus.OPEN.value]
+        )
+        return cursor.rowcount
+
+
 def _minute(now: dt.datetime) -> dt.datetime:
     return now.replace(second=0, microsecond=0)
 
@@ -342,9 +362,8 @@ def cast(
 
     def store() -> None:
         with transaction.atomic():
-            _lock_open(appraisal.pk)
-            consumed = Token.objects.filter(pk=token.pk, used=False, voided=False).update(used=True)
-            if consumed != 1:
+            if _consume(token.pk, appraisal.pk) != 1:
+                _lock_open(appraisal.pk)  # closed in the meantime: "expired"
                 voided = Token.objects.filter(pk=token.pk, voided=True, used=False).exists()
                 raise BallotError("voided" if voided else "used")
             _insert_ballot(appraisal.pk, rows, now)
