@@ -40,29 +40,6 @@ FIELD_LABELS = {
     "measure": "测评口径",
 }
 
-MESSAGES = {
-    "must be an object": "格式应为对象（{…}）",
-    "must be a list": "应为列表",
-    "must be a non-empty string": "不能为空",
-    "must be a number": "应为数字",
-    "unknown field": "不是该规则的参数",
-    "is required": "必须填写",
-    "must be benefit or cost": "应为 benefit（越大越好）或 cost（越小越好）",
-    "must be a positive number": "应为大于 0 的数字",
-    "must be a number (full marks raters give)": "必须填写（评价人打分的满分）",
-    "must have one coefficient per label": "每个等次都要有一个系数",
-    "must be distinct": "不能重复",
-    "must be >= 0 with a positive maximum": "应不小于 0，且最大的系数大于 0",
-    "must be above floor (benefit) or below floor (cost)": (
-        "越大越好时应高于下限，越小越好时应低于下限"
-    ),
-    "must be a non-empty list": "至少要有一项",
-    "must be a number >= 0": "应为不小于 0 的数字",
-    "item codes must be distinct": "事项编码不能重复",
-    "must be >= 0 (use penalty/bonus)": "应不小于 0（加减分请用“基础分加减”规则）",
-    "must name a declared ballot question": "必须填写测评题目编码",
-}
-
 
 def _cn_path(path: str) -> str:
     """``$.items[0].per`` → ``事项第 1 行的每次分值``."""
@@ -76,22 +53,10 @@ def _cn_path(path: str) -> str:
     return "的".join(parts) or "规则参数"
 
 
-def _cn_message(message: str) -> str:
-    if message in MESSAGES:
-        return MESSAGES[message]
-    m = re.fullmatch(r"must be one of (.+)", message)
-    if m:
-        return f"应为以下之一：{m.group(1)}"
-    m = re.fullmatch(r"is required \((\w+) direction\)", message)
-    if m:
-        return "必须填写"
-    return message
-
-
 def translate(exc: EngineError) -> str:
     """One Chinese sentence for an engine error about a rule."""
     if isinstance(exc, PackageError):
-        return f"规则参数“{_cn_path(exc.path)}”{_cn_message(exc.message)}"
+        return f"规则参数“{_cn_path(exc.path)}”{exc.message}"  # the engine speaks Chinese
     return f"规则参数有误：{exc}"
 
 

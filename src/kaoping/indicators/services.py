@@ -836,27 +836,16 @@ def ahp_message(result: AHPResult, names: list[str]) -> str:
     )
 
 
-AHP_ERRORS = {
-    "must be square and non-empty": "判断矩阵应为方阵，且至少有一个指标",
-    "must be finite and positive": "判断矩阵的每个元素都应为正数",
-    "not reciprocal": "判断矩阵不是互反矩阵（a[j][i] 应等于 1/a[i][j]）",
-    "AHP method": "层次分析法的计算方法应为特征向量法、方根法或和积法",
-    "RI table covers": "判断矩阵最多 15 阶",
-}
-
-
 def compute_ahp(matrix: Any, method: str = "eigenvector", ri: str = "saaty") -> AHPResult:
     """The engine's AHP with its refusals translated to Chinese (ValidationError)."""
     from kaoping.engine import EngineError, ahp
 
     try:
         return ahp(matrix, method, ri)
-    except (EngineError, ValueError, TypeError) as exc:
-        text = str(exc)
-        for key, message in AHP_ERRORS.items():
-            if key in text:
-                raise ValidationError(message) from exc
-        raise ValidationError(f"判断矩阵无效：{text}") from exc
+    except EngineError as exc:  # its messages are Chinese already
+        raise ValidationError(str(exc)) from exc
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(f"判断矩阵无效：{exc}") from exc
 
 
 @transaction.atomic
