@@ -38,6 +38,9 @@ class Perm(StrEnum):
     CAMPAIGN_MANAGE = "campaign.manage"  # launch and run campaigns (organizers)
     SELF_ASSESS = "campaign.self_assess"  # fill in the own unit's self-assessment
     REVIEW = "campaign.review"  # score assigned targets
+    RESULT_APPROVE = (
+        "result.approve"  # approve computed results before publication (second account)
+    )
 
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
@@ -55,7 +58,9 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
             Perm.CAMPAIGN_MANAGE,
         }
     ),
-    Role.LEADER: frozenset({Perm.ORG_VIEW, Perm.ORG_EXPORT, Perm.SCHEME_VIEW, Perm.CAMPAIGN_VIEW}),
+    Role.LEADER: frozenset(
+        {Perm.ORG_VIEW, Perm.ORG_EXPORT, Perm.SCHEME_VIEW, Perm.CAMPAIGN_VIEW, Perm.RESULT_APPROVE}
+    ),
     Role.SUBMITTER: frozenset(
         {Perm.ORG_VIEW, Perm.SCHEME_VIEW, Perm.CAMPAIGN_VIEW, Perm.SELF_ASSESS}
     ),
@@ -369,3 +374,74 @@ def get_appraisal_for_user(user: Any, pk: Any) -> tuple[Any, bool]:
     except (ValueError, TypeError, Appraisal.DoesNotExist) as exc:
         raise Http404 from exc
     return appraisal, can_manage_campaign(user, appraisal.campaign)
+
+
+# ---- results ---------------------------------------------------------------------------------
+
+
+def can_approve_results(user: Any, campaign: Any) -> bool:
+    """审批: a leader whose scope covers the organization that runs the campaign."""
+    return has_perm(user, Perm.RESULT_APPROVE) and any(
+        campaign.owner.path.startswith(p) if sub else campaign.owner.path == p
+        for p, sub in _paths_for(user, Perm.RESULT_APPROVE)
+    )
+
+
+def result_access(user: Any, result_set: Any) -> str:
+    """How much of a campaign's results the user sees: ``"all"`` (those who run it, and approvers
+    once submitted), ``"subtree"`` (leaders: their subtree, once published), ``"own"`` (a target's
+    own unit or person, once published) or ``""`` (nothing)."""
+    from kaoping.results.models import ResultStatus
+
+    if result_set is None:
+        return ""
+    campaign = result_set.campaign
+    if can_manage_campaign(user, campaign):
+        return "all"
+    status = result_set.status
+    if can_approve_results(user, campaign) and status != ResultStatus.DRAFT:
+        return "all"
+    if status not in (ResultStatus.PUBLISHED, ResultStatus.FINAL):
+        return ""
+    if has_role(user, Role.LEADER):
+        return "subtree"
+    return "own"
+
+
+def visible_results(user: Any, result_set: Any) -> QuerySet[Any]:
+    """The TargetResults of ``result_set`` the user may see (none before they may see any)."""
+    from kaoping.campaigns.models import Target
+    from kaoping.results.models import TargetResult
+
+    qs = TargetResult.objects.filter(result_set=result_set)
+    level = result_access(user, result_set)
+    if level == "all":
+        return qs
+    if level == "subtree":
+        return qs.filter(target__in=Target.objects.filter(_target_unit_q(user, Perm.CAMPAIGN_VIEW)))
+    if level == "own":
+        acc = access(user)
+        q = Q(pk__in=[])
+        if has_perm(user, Perm.SELF_ASSESS):
+            paths = [p for p, _ in _paths_for(user, Perm.SELF_ASSESS)]
+            q |= Q(target__organization__path__in=paths) | Q(
+                target__person__organization__path__in=paths
+            )
+        if acc.person_id is not None:
+            q |= Q(target__person_id=acc.person_id)
+        return qs.filter(q)
+    return qs.none()
+
+
+def get_result_for_user(user: Any, result_set: Any, target_id: Any) -> Any:
+    """One target's result if the user may see it (else 404)."""
+    from kaoping.results.models import TargetResult
+
+    try:
+        return (
+            visible_results(user, result_set)
+            .select_related("target", "target__organization", "target__person")
+            .get(target_id=target_id)
+        )
+    except (ValueError, TypeError, TargetResult.DoesNotExist) as exc:
+        raise Http404 from exc

@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "kaoping.campaigns",
     "kaoping.collection",
     "kaoping.ballots",
+    "kaoping.results",
+    "kaoping.rectification",
 ]
 
 MIDDLEWARE = [

@@ -18,6 +18,7 @@ from kaoping.collection.models import ReviewSheet, SelfAssessment
 from kaoping.indicators import services as ind_services
 from kaoping.organizations.models import OrgType, PostTitle
 from kaoping.organizations.services import appoint
+from kaoping.results import services as results
 
 from ..campaign_helpers import make_campaign, published_version, reviewer_user, running_campaign
 from ..factories import PersonFactory, UserFactory, grant
@@ -241,8 +242,21 @@ def test_transition_table_and_skipped_stages(organizer, tree, campaign, reviewer
     stages = {s.stage: s for s in CampaignStage.objects.filter(campaign=campaign)}
     assert stages[Stage.SELF_ASSESSMENT].closed_at and stages[Stage.CONSOLIDATION].opened_at
     assert stages[Stage.REVIEW].opened_at is None
+    with pytest.raises(services.GuardError) as exc:
+        services.transition(actor=organizer, campaign=campaign, to_stage=Stage.PUBLICATION)
+    assert exc.value.problems == ["尚未计算考核结果"] and not exc.value.confirmable
+    approver = UserFactory(username="approver", full_name="党委书记")
+    grant(approver, Role.LEADER, tree["root"])
+    results.compute(actor=organizer, campaign=campaign)
+    results.submit(actor=organizer, campaign=campaign)
+    results.approve(actor=approver, campaign=campaign)
     services.transition(actor=organizer, campaign=campaign, to_stage=Stage.PUBLICATION)
-    services.transition(actor=organizer, campaign=campaign, to_stage=Stage.ARCHIVED)
+    assert results.current_set(campaign).status == "published"
+    with pytest.raises(services.GuardError) as exc:
+        services.transition(actor=organizer, campaign=campaign, to_stage=Stage.ARCHIVED)
+    assert exc.value.confirmable and "公示期" in exc.value.problems[0]
+    services.transition(actor=organizer, campaign=campaign, to_stage=Stage.ARCHIVED, confirm=True)
+    assert results.current_set(campaign).status == "final"
     assert workflow.allowed_transitions(campaign) == []
     entry = AuditEntry.objects.filter(action=Action.CAMPAIGN_TRANSITION).order_by("pk")[2]
     assert entry.data["skipped"] == ["评审", "测评"]

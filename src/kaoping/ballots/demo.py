@@ -185,11 +185,26 @@ def build_debriefing(ctx: DemoContext) -> None:
         services.close_appraisal(actor=actor, appraisal=appraisal)
     grant.delete()
     teller.__dict__.pop("_kaoping_access", None)
-    for stage in (Stage.CONSOLIDATION, Stage.PUBLICATION, Stage.ARCHIVED):
-        campaign_services.transition(actor=actor, campaign=campaign, to_stage=stage)
+    campaign_services.transition(actor=actor, campaign=campaign, to_stage=Stage.CONSOLIDATION)
+    finish_debriefing(ctx, campaign, actor)
     ctx.extra.update(debriefing_campaign=campaign, debriefing_appraisals=appraisals)
     ctx.summary.counts["述职评议对象"] = len(targets)
     ctx.summary.counts["述职报告"] = n_reports
     ctx.summary.counts["民主测评"] = len(appraisals)
     ctx.summary.counts["网上选票"] = n_online
     ctx.summary.counts["纸质选票"] = n_paper
+
+
+def finish_debriefing(ctx: DemoContext, campaign: Any, actor: Any) -> None:
+    """Compute, approve, publish and archive the finished campaign's results."""
+    from kaoping.campaigns import services as campaign_services
+    from kaoping.campaigns.models import Stage
+    from kaoping.results import services as results
+
+    results.compute(actor=actor, campaign=campaign, reason="测评结束后计算")
+    results.submit(actor=actor, campaign=campaign)
+    results.approve(actor=ctx.users["approver"], campaign=campaign, comment="同意公示")
+    campaign_services.transition(actor=actor, campaign=campaign, to_stage=Stage.PUBLICATION)
+    campaign_services.transition(
+        actor=actor, campaign=campaign, to_stage=Stage.ARCHIVED, confirm=True
+    )

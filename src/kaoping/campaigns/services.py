@@ -651,6 +651,49 @@ def _guard_review_sheets(campaign: Campaign) -> list[str]:
     return [f"评审员“{u.display_name}”的评分表未提交" for u in reviewers if u.pk not in submitted]
 
 
+def _guard_results_approved(campaign: Campaign) -> list[str]:
+    from kaoping.results.models import ResultStatus
+    from kaoping.results.services import current_set
+
+    rs = current_set(campaign)
+    if rs is None:
+        return ["尚未计算考核结果"]
+    if rs.status != ResultStatus.APPROVED:
+        return [f"考核结果尚未审批通过（当前：{rs.get_status_display()}）"]
+    return []
+
+
+def _guard_results_ready_to_lock(campaign: Campaign) -> list[str]:
+    from kaoping.results.models import ResultStatus
+    from kaoping.results.services import current_set
+
+    rs = current_set(campaign)
+    if rs is None:
+        return ["尚未计算考核结果"]
+    if rs.status not in (ResultStatus.APPROVED, ResultStatus.PUBLISHED, ResultStatus.FINAL):
+        return [f"考核结果尚未审批通过（当前：{rs.get_status_display()}）"]
+    return []
+
+
+def _guard_appeals_decided(campaign: Campaign) -> list[str]:
+    from kaoping.results.models import AppealStatus
+
+    pending = list(
+        campaign.appeals.filter(status=AppealStatus.FILED).values_list("target__name", flat=True)
+    )
+    return [f"“{name}”的申诉尚未处理" for name in pending]
+
+
+def _guard_publication_ended(campaign: Campaign) -> list[str]:
+    from kaoping.results.services import current_set, publication_open
+
+    rs = current_set(campaign)
+    if publication_open(rs):
+        ends = timezone.localtime(rs.publication_ends)  # type: ignore[union-attr,arg-type]
+        return [f"公示期到 {ends:%Y-%m-%d %H:%M} 才结束，提前结束后将不能再提出申诉"]
+    return []
+
+
 GUARDS = {
     "result_rules_declared": _guard_result_rules,
     "has_targets": _guard_has_targets,
@@ -658,6 +701,10 @@ GUARDS = {
     "one_annual_per_year": annual_overlaps,
     "self_assessments_submitted": _guard_self_assessments,
     "review_sheets_submitted": _guard_review_sheets,
+    "results_approved": _guard_results_approved,
+    "results_ready_to_lock": _guard_results_ready_to_lock,
+    "appeals_decided": _guard_appeals_decided,
+    "publication_ended": _guard_publication_ended,
 }
 
 
@@ -713,6 +760,13 @@ def transition(
     locked.status = target
     locked.save(update_fields=["status", "updated_at"])
     campaign.status = target
+    if target in (Stage.PUBLICATION, Stage.ARCHIVED):
+        from kaoping.results import services as results
+
+        if target == Stage.PUBLICATION:
+            results.start_publication(actor=actor, campaign=locked)
+        else:
+            results.lock(actor=actor, campaign=locked)
     reason = (reason or "").strip()
     CampaignEvent.objects.create(
         campaign=locked,
@@ -750,6 +804,9 @@ def reopen(*, actor: Any, campaign: Campaign, to_stage: str, reason: str) -> Cam
         raise WorkflowError(f"未知的阶段“{to_stage}”") from exc
     if target not in workflow.reopen_targets(locked):
         raise WorkflowError(f"当前阶段“{locked.get_status_display()}”不能退回到“{target.label}”")
+    from kaoping.results.services import back_to_draft
+
+    back_to_draft(actor=actor, campaign=locked, stage=target)
     now = timezone.now()
     later = [s for s in Stage if workflow.index(s) > workflow.index(target)]
     CampaignStage.objects.filter(campaign=locked, stage__in=later).update(

@@ -50,12 +50,24 @@ ENTRY_GUARDS: dict[Stage, tuple[str, ...]] = {
         "reviewers_assigned",
         "one_annual_per_year",
     ),
+    Stage.PUBLICATION: ("results_approved",),
+    Stage.ARCHIVED: ("results_ready_to_lock",),
 }
 EXIT_GUARDS: dict[Stage, tuple[str, ...]] = {
     Stage.SELF_ASSESSMENT: ("self_assessments_submitted",),
     Stage.REVIEW: ("review_sheets_submitted",),
+    Stage.PUBLICATION: ("appeals_decided", "publication_ended"),
 }
-HARD_GUARDS = frozenset({"result_rules_declared", "has_targets", "reviewers_assigned"})
+HARD_GUARDS = frozenset(
+    {
+        "result_rules_declared",
+        "has_targets",
+        "reviewers_assigned",
+        "results_approved",
+        "results_ready_to_lock",
+        "appeals_decided",
+    }
+)
 
 # Stages during which the set-up may still change.
 SETUP_STAGES = (Stage.DRAFT,)

@@ -714,6 +714,7 @@ DEMO_ACCOUNTS: list[tuple[str, Role, str | None, str]] = [
     ("reviewer3", Role.REVIEWER, "JG", "staff:ZB0601"),
     ("submitter", Role.SUBMITTER, "ZB0401", "organization_member:ZB0401"),
     ("leader", Role.LEADER, "ZZ04", "leader:4"),
+    ("approver", Role.LEADER, "JG", "leader:3"),  # 机关党委书记: approves results
     ("member", Role.MEMBER, None, "staff:ZB0401"),
 ]
 DEMO_USERNAMES = [a[0] for a in DEMO_ACCOUNTS]
