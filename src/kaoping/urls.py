@@ -10,6 +10,8 @@ urlpatterns = [
     path("campaigns/", include("kaoping.campaigns.urls")),
     path("collect/", include("kaoping.collection.urls")),
     path("appraisals/", include("kaoping.ballots.urls")),
+    path("results/", include("kaoping.results.urls")),
+    path("rectification/", include("kaoping.rectification.urls")),
     path("v/", include("kaoping.ballots.public_urls")),
 ]
 

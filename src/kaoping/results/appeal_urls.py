@@ -1,0 +1,5 @@
+"""URLs of the results app (appeal part); merged into ``results.urls``."""
+
+from django.urls import URLPattern, path  # noqa: F401
+
+urlpatterns: list[URLPattern] = []
