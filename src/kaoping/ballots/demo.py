@@ -79,8 +79,14 @@ def _campaign(ctx: DemoContext, actor: Any) -> Any:
                 actor=actor, campaign=campaign, root=org, secretaries=True, cadres=False
             )
     campaign.targets.exclude(person__organization__org_type__in=BRANCH_TYPES).delete()
-    for stage in (Stage.SELF_ASSESSMENT, Stage.REVIEW):
-        services.set_stage_plan(actor=actor, campaign=campaign, stage=stage, enabled=False)
+    services.set_stage_plan(
+        actor=actor, campaign=campaign, stage=Stage.SELF_ASSESSMENT, enabled=False
+    )
+    services.set_stage_plan(actor=actor, campaign=campaign, stage=Stage.REVIEW,
+                            starts_on=dt.date(2025, 12, 8), deadline=dt.date(2025, 12, 16))  # fmt: skip
+    from kaoping.campaigns.demo import _assign
+
+    _assign(actor, campaign, [ctx.users[u] for u in ("reviewer", "reviewer2", "reviewer3")])
     services.set_stage_plan(actor=actor, campaign=campaign, stage=Stage.APPRAISAL,
                             starts_on=dt.date(2025, 12, 18), deadline=dt.date(2025, 12, 19))  # fmt: skip
     services.transition(actor=actor, campaign=campaign, to_stage=Stage.PUBLISHED)
@@ -112,6 +118,79 @@ def _reports(campaign: Any, profiles: dict[int, str]) -> int:
         )  # fmt: skip
         n += 1
     return n
+
+
+# Per profile: share of a rating leaf's points, deductions per item, grade index (好 … 差).
+REVIEW_PROFILES = {
+    "strong": ((0.9, 1.0), (0, 0), (0, 0)),
+    "normal": ((0.78, 0.92), (0, 1), (0, 1)),
+    "weak": ((0.6, 0.78), (1, 2), (1, 2)),
+}
+# 年度党建重点任务完成率 and 上年度问题整改完成率 (as fractions) per profile.
+RATES = {"strong": (0.96, 1.0), "normal": (0.85, 0.97), "weak": (0.65, 0.8)}
+
+
+def _review_and_data(ctx: DemoContext, campaign: Any, targets: list[Any], profiles: dict) -> None:
+    """The 评审 stage of the finished campaign: every assigned reviewer scores and submits; the
+    组织部 enters the two rates; 巡察 findings and one veto case are on record."""
+    from decimal import Decimal
+
+    from kaoping.collection import quant_services, review_services
+    from kaoping.collection.models import DailyRecord, RecordKind, ReviewScore, ReviewSheet
+    from kaoping.collection.review_rules import is_rated_leaf
+
+    rng = ctx.rng
+    inds = [i for i in campaign.scheme_version.indicators.all() if is_rated_leaf(i)]
+    by_reviewer: dict[int, list[Any]] = {}
+    for a in campaign.assignments.select_related("reviewer", "target"):
+        by_reviewer.setdefault(a.reviewer_id, []).append(a)
+    for rows in by_reviewer.values():
+        reviewer = rows[0].reviewer
+        sheet = ReviewSheet.objects.create(campaign=campaign, reviewer=reviewer)
+        scores = []
+        for a in rows:
+            share, deduct, step = REVIEW_PROFILES[profiles[a.target_id]]
+            for ind in inds:
+                cell = ReviewScore(sheet=sheet, target=a.target, indicator=ind)
+                if ind.rule_kind == "rating":
+                    top = float((ind.rule_params or {}).get("max") or ind.points)
+                    cell.score = Decimal(str(round(top * rng.uniform(*share) * 2) / 2))
+                elif ind.rule_kind == "grade":
+                    cell.grade = ["好", "较好", "一般", "差"][rng.randint(*step)]
+                else:
+                    n = rng.randint(*deduct)
+                    items = (ind.rule_params or {}).get("items") or []
+                    cell.occurrences = {items[0]["code"]: n} if items else {}
+                    if n:
+                        cell.reason = f"查阅会议记录，{items[0]['name']}，共 {n} 次。"
+                scores.append(cell)
+        ReviewScore.objects.bulk_create(scores)
+        review_services.submit_sheet(actor=reviewer, campaign=campaign)
+    quant = {i.code: i for i in campaign.scheme_version.indicators.filter(code__in=("2.1", "3.1"))}
+    values = {}
+    for t in targets:
+        lo, hi = RATES[profiles[t.pk]]
+        for ind in quant.values():
+            values[(t.pk, ind.pk)] = f"{rng.uniform(lo, hi):.2f}"
+    batch, errors = quant_services.enter_values(
+        actor=ctx.users["organizer"], campaign=campaign, values=values
+    )
+    assert batch is not None and not errors, errors
+    weak = [t for t in targets if profiles[t.pk] == "weak"]
+    for k, t in enumerate(weak):
+        DailyRecord.objects.create(
+            organization=t.person.organization, indicator_code="3.2", item_code="a",
+            kind=RecordKind.DEDUCTION, occurrences=1 + k % 2, occurred_on=dt.date(2025, 9, 10),
+            description="机关党委督查反馈的“三会一课”记录不规范问题未按期整改。",
+            recorded_by=ctx.users["organizer"],
+        )  # fmt: skip
+    if weak:
+        DailyRecord.objects.create(
+            organization=weak[0].person.organization, indicator_code="V",
+            kind=RecordKind.DEDUCTION, occurred_on=dt.date(2025, 7, 3),
+            description="所在单位一名党员干部因违反中央八项规定精神被立案审查，书记履行主体责任不力被约谈问责。",
+            recorded_by=ctx.users["organizer"],
+        )  # fmt: skip
 
 
 def _grade(rng: Any, profile: str) -> int:
@@ -154,6 +233,8 @@ def build_debriefing(ctx: DemoContext) -> None:
     appraisals = [
         design.design_from_campaign(actor=actor, campaign=campaign, rater_group=g) for g in groups
     ]
+    campaign_services.transition(actor=actor, campaign=campaign, to_stage=Stage.REVIEW)
+    _review_and_data(ctx, campaign, targets, profiles)
     campaign_services.transition(actor=actor, campaign=campaign, to_stage=Stage.APPRAISAL)
     for t in targets:
         debriefing.record_comment(actor=actor, target=t, comment=COMMENTS[profiles[t.pk]])

@@ -312,7 +312,7 @@ def add_cadre_targets(
         q |= Q(organization__in=orgs, is_leading_cadre=True)
     people = (
         Person.objects.filter(q, is_active=True, organization__isnull=False)
-        .select_related("organization")
+        .select_related("organization", "organization__parent")
         .order_by("organization__path", "staff_no")
     )
     present = set(campaign.targets.values_list("person_id", flat=True))
@@ -322,8 +322,10 @@ def add_cadre_targets(
             person=p,
             code=p.staff_no,
             name=p.name,
-            group_code=p.organization.code,
-            group_name=p.organization.name,
+            # ranked within the parent organization of their unit (a secretary among the
+            # secretaries of the same 党总支)
+            group_code=(p.organization.parent or p.organization).code,
+            group_name=(p.organization.parent or p.organization).name,
         )
         for p in people
         if p.pk not in present

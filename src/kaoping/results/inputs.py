@@ -143,7 +143,7 @@ def gather(campaign: Any) -> Gathered:
     scores = _review_scores(campaign, tree, t_index, node_index, code_of, g_review, by_pk)
     occ = _occurrences(campaign, tree, t_index, unit_of, by_pk, code_of, kinds)
     values = _values(campaign, t_index, node_index, code_of)
-    vetoes = _vetoes(campaign, t_index, node_index, code_of, kinds, tree)
+    vetoes = _vetoes(campaign, t_index, unit_of, node_index, code_of, tree)
     ballots = _ballots(campaign, tree, targets)
     inputs = Inputs(scores=scores, values=values, occurrences=occ, ballots=ballots, vetoes=vetoes)
     _apply_corrections(campaign, tree, inputs, t_index, node_index, g_review, notes)
@@ -411,12 +411,14 @@ def _values(
 def _vetoes(
     campaign: Any,
     t_index: dict[int, int],
+    unit_of: dict[int, int | None],
     node_index: dict[str, int],
     code_of: dict[int, str],
-    kinds: dict[str, str | None],
     tree: IndicatorTree,
 ) -> VetoInputs:
-    from kaoping.collection.models import AssessmentStatus, SelfAssessmentItem
+    """Veto leaves the self-assessment answered 1 (发生), and 平时考核纪实 records against a veto
+    indicator of the target's unit within the campaign period."""
+    from kaoping.collection.models import AssessmentStatus, DailyRecord, SelfAssessmentItem
 
     veto_nodes = {n.code for n in tree.nodes if n.veto is not None}
     if not veto_nodes:
@@ -427,10 +429,25 @@ def _vetoes(
         indicator__code__in=veto_nodes,
         score=Decimal(1),
     ).values_list("assessment__target_id", "indicator_id")
-    pairs = sorted(
-        {(t_index[t], node_index[code_of[i]]) for t, i in rows if t in t_index and i in code_of}
+    pairs = {(t_index[t], node_index[code_of[i]]) for t, i in rows if t in t_index and i in code_of}
+    units: dict[int, list[int]] = defaultdict(list)
+    for tid, unit in unit_of.items():
+        if unit is not None:
+            units[unit].append(t_index[tid])
+    records = (
+        DailyRecord.objects.filter(
+            organization_id__in=list(units),
+            occurred_on__gte=campaign.period_start,
+            occurred_on__lte=campaign.period_end,
+            indicator_code__in=veto_nodes,
+        )
+        .values_list("organization_id", "indicator_code")
+        .distinct()
     )
-    return VetoInputs(target=[p[0] for p in pairs], indicator=[p[1] for p in pairs])
+    for org, code in records:
+        pairs |= {(t, node_index[code]) for t in units[org]}
+    ordered_pairs = sorted(pairs)
+    return VetoInputs(target=[p[0] for p in ordered_pairs], indicator=[p[1] for p in ordered_pairs])
 
 
 def _ballots(campaign: Any, tree: IndicatorTree, targets: Targets) -> BallotInputs:
