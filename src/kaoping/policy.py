@@ -445,3 +445,74 @@ def get_result_for_user(user: Any, result_set: Any, target_id: Any) -> Any:
         )
     except (ValueError, TypeError, TargetResult.DoesNotExist) as exc:
         raise Http404 from exc
+
+
+# ---- rectification (整改) ------------------------------------------------------------------
+#
+# - those who run the campaign: every task of it (proposals too), and everything on them;
+# - 考核管理员 and 领导: read the confirmed tasks of units in their subtree;
+# - the responsible person (and the 督办 leader) and the unit's 单位填报员: read their tasks, and
+#   the responsible person and the 单位填报员 report plan, progress and completion.
+
+
+def _rect_manage_q(user: Any) -> Q:
+    if not has_perm(user, Perm.CAMPAIGN_MANAGE):
+        return Q(pk__in=[])
+    return org_scope(user, Perm.CAMPAIGN_MANAGE, prefix="campaign__owner__")
+
+
+def visible_rect_tasks(user: Any) -> QuerySet[Any]:
+    """The rectification tasks the user may see."""
+    from kaoping.rectification.models import CONFIRMED_STATUSES, RectificationTask
+
+    acc = access(user)
+    if not acc.roles and acc.person_id is None:
+        return RectificationTask.objects.none()
+    q = Q(pk__in=[])
+    for role in (Role.ASSESSMENT_ADMIN, Role.LEADER):
+        for path, subtree in acc.scopes.get(role, []):
+            q |= Q(organization__path__startswith=path) if subtree else Q(organization__path=path)
+    units = [p for p, _ in _paths_for(user, Perm.SELF_ASSESS)]
+    if units:
+        q |= Q(organization__path__in=units)
+    if acc.person_id is not None:
+        q |= Q(responsible_id=acc.person_id) | Q(supervisor_id=acc.person_id)
+    return RectificationTask.objects.filter(
+        _rect_manage_q(user) | (q & Q(status__in=CONFIRMED_STATUSES))
+    )
+
+
+def can_manage_rect(user: Any, task: Any) -> bool:
+    """Confirm, edit, drop, verify and return: those who run the task's campaign."""
+    return can_manage_campaign(user, task.campaign)
+
+
+def can_work_on_rect(user: Any, task: Any) -> bool:
+    """Plan, progress and completion: the responsible person, the unit's 单位填报员, and those
+    who run the campaign."""
+    if can_manage_rect(user, task):
+        return True
+    acc = access(user)
+    if acc.person_id is not None and acc.person_id == task.responsible_id:
+        return True
+    return has_perm(user, Perm.SELF_ASSESS) and any(
+        task.organization.path == p for p, _ in _paths_for(user, Perm.SELF_ASSESS)
+    )
+
+
+def get_rect_task_for_user(user: Any, pk: Any) -> tuple[Any, bool, bool]:
+    """A task if the user may see it (else 404), whether they run it, and whether they may
+    report on it."""
+    from kaoping.rectification.models import RectificationTask
+
+    try:
+        task = (
+            visible_rect_tasks(user)
+            .select_related(
+                "campaign__owner", "target", "organization", "responsible", "supervisor"
+            )
+            .get(pk=pk)
+        )
+    except (ValueError, TypeError, RectificationTask.DoesNotExist) as exc:
+        raise Http404 from exc
+    return task, can_manage_rect(user, task), can_work_on_rect(user, task)

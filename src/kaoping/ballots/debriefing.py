@@ -40,9 +40,12 @@ def is_debriefing(campaign: Any) -> bool:
 
 
 def previous_rectification_status(target: Any) -> str | None:
-    """Last year's rectification status of the target's problems (整改). The rectification
-    feature does not exist yet: None, and the page shows ``NO_RECTIFICATION``."""
-    return None
+    """The previous campaign's rectification status of the target's unit (整改), e.g.
+    ``上年度整改任务 3 项：已销号 2 项，逾期未完成 1 项``; the returned ``str`` carries the ``url``
+    of that task list. None when there were no tasks (the page shows ``NO_RECTIFICATION``)."""
+    from kaoping.rectification.selectors import previous_status
+
+    return previous_status(target)
 
 
 # ---- permissions ---------------------------------------------------------------------------

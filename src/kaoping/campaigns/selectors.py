@@ -436,6 +436,9 @@ def todo_for(user: Any, *, today: dt.date | None = None) -> list[dict[str, Any]]
         item["deadline"] = d
         item["overdue"] = bool(d and d < today)
         item["days_left"] = (d - today).days if d else None
+    from kaoping.rectification.selectors import todo_items
+
+    items.extend(todo_items(user, today=today))
     items.sort(key=lambda i: (not i["overdue"], i["deadline"] or dt.date.max, i["campaign"].pk))
     return items
 

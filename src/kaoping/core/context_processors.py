@@ -24,6 +24,8 @@ def navigation(request: Any) -> dict[str, Any]:
         items.append(("collection:daily_list", "平时考核纪实", "journal-check"))
     if getattr(user, "person_id", None):
         items.append(("ballots:my_appraisals", "我的测评", "check2-square"))
+    if getattr(user, "person_id", None) or policy.has_perm(user, Perm.SELF_ASSESS):
+        items.append(("rectification:mine", "整改", "tools"))
     if policy.has_perm(user, Perm.USER_MANAGE) or policy.has_perm(user, Perm.ROLE_GRANT):
         items.append(("accounts:users", "账号与角色", "person-gear"))
     if policy.has_perm(user, Perm.AUDIT_VIEW):
