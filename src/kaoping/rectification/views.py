@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -246,7 +247,7 @@ def _detail_context(request: HttpRequest, task: Any, manage: bool, work: bool) -
         "can_review": manage and task.status == TaskStatus.PROPOSED,
         "updates": updates,
         "evidence": task.evidence.select_related("file"),
-        "today": dt.date.today(),
+        "today": timezone.localdate(),
         "progress_kind": UpdateKind.PROGRESS,
         "accept": _accept(),
         "can_view_campaign": policy.visible_campaigns(request.user)
