@@ -970,7 +970,7 @@ def record_item(version: Any) -> tuple[str, str] | None:
     leaves = [
         i
         for i in version.indicators.filter(rule_kind__in=DEDUCTION_RULES).order_by("code")
-        if not i.children.exists()
+        if not i.veto and not i.children.exists()  # a veto leaf would veto the whole unit
     ]
     configured = record_setting()
     if configured is not None:
