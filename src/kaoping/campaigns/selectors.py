@@ -426,6 +426,27 @@ def todo_for(user: Any, *, today: dt.date | None = None) -> list[dict[str, Any]]
                     ),
                 }
             )  # fmt: skip
+    if policy.has_perm(user, policy.Perm.RESULT_APPROVE):
+        from kaoping.results.models import ResultSet, ResultStatus
+
+        pending = (
+            ResultSet.objects.filter(is_current=True, status=ResultStatus.SUBMITTED)
+            .filter(policy.org_scope(user, policy.Perm.RESULT_APPROVE, prefix="campaign__owner__"))
+            .exclude(submitted_by=user)
+            .select_related("campaign")
+            .order_by("campaign_id")
+        )
+        for rs in pending:
+            items.append(
+                {
+                    "kind": "审批",
+                    "campaign": rs.campaign,
+                    "stage": rs.campaign.status,
+                    "text": f"审批第 {rs.number} 次计算的考核结果",
+                    "detail": "待审批",
+                    "url": reverse("results:ranking", args=[rs.campaign_id]),
+                }
+            )
     ids = {i["campaign"].pk for i in items}
     for row in CampaignStage.objects.filter(campaign_id__in=ids).values(
         "campaign_id", "stage", "deadline"
