@@ -458,7 +458,9 @@ def get_result_set_for_user(user: Any, campaign: Any, number: Any) -> tuple[Any,
     if not level:
         raise Http404
     try:
-        rs = ResultSet.objects.select_related("campaign__owner").get(campaign=campaign, number=number)
+        rs = ResultSet.objects.select_related("campaign__owner").get(
+            campaign=campaign, number=number
+        )
     except (ValueError, TypeError, ResultSet.DoesNotExist) as exc:
         raise Http404 from exc
     return rs, level

@@ -101,3 +101,28 @@ def test_changes_are_limited_to_visible_targets(tree, organizer):
     assert everything["changed"] == 2 and everything["targets"][1]["delta"] == -1
     own = sel.changes_view(rs, {"ZB21"})
     assert [t["target"] for t in own["targets"]] == ["ZB21"] and own["corrections"] == []
+
+
+def test_small_ballot_groups_are_withheld_in_the_explanation():
+    from kaoping.results.models import TargetResult
+
+    leaf = {
+        "code": "3.1", "name": "群众满意度", "points": 10, "score": 8, "contribution": 8,
+        "rule": "ballot",
+        "children": [
+            {"group": "members", "weight": 0.5, "n": 3, "rate": 0.8, "contribution": 4,
+             "counts": {"好": 2, "较好": 1}},
+            {"group": "masses", "weight": 0.5, "n": 12, "rate": 0.8, "contribution": 4,
+             "counts": {"好": 8, "较好": 4}},
+            {"code": "rounding", "contribution": 0.0},
+        ],
+    }  # fmt: skip
+    tr = TargetResult(explanation={"code": "T", "name": "总分", "points": 10, "score": 8,
+                                   "contribution": 8, "children": [leaf]})  # fmt: skip
+    empty = sel.Sources({}, {}, {}, "", {}, {}, {})
+    node = sel.explanation_tree(tr, empty, min_breakdown=5)["children"][0]
+    small, large = node["groups"]
+    assert small["label"] == "党员" and small["withheld"] and small["counts"] is None
+    assert small["rate"] is None and small["contribution"] == 4  # the points still add up
+    assert large["counts"] == {"好": 8, "较好": 4} and not large.get("withheld")
+    assert node["children"][0]["special"] and node["children"][0]["name"] == "取整"

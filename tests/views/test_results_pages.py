@@ -162,7 +162,9 @@ def test_ranking_sorts_filters_and_answers_htmx_with_the_table(client, setup, or
     page = client.get(url, {"grade": grade})
     assert by_total[-1].target.code in _codes(page)
     assert all(r.grade == grade for r in page.context["page_obj"])
-    partial = client.get(url, {"sort": "name"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="ranking-table")
+    partial = client.get(
+        url, {"sort": "name"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="ranking-table"
+    )
     html = partial.content.decode()
     assert html.lstrip().startswith('<div id="ranking-table"') and "<html" not in html
     page = client.get(url, {"sort": "nonsense", "flag": "<script>"})

@@ -17,7 +17,5 @@ urlpatterns: list[URLPattern] = [
     path("campaign/<int:campaign_pk>/approve/", views.approve, name="approve"),
     path("campaign/<int:campaign_pk>/return/", views.return_results, name="return"),
     path("campaign/<int:campaign_pk>/sets/<int:number>/changes/", views.changes, name="changes"),
-    path(
-        "campaign/<int:campaign_pk>/target/<int:target_pk>/", views.target, name="target"
-    ),
+    path("campaign/<int:campaign_pk>/target/<int:target_pk>/", views.target, name="target"),
 ]

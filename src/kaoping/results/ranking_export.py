@@ -29,7 +29,9 @@ def ranking_workbook(rs: ResultSet, rows: list[TargetResult]) -> bytes:
     dims = list((s.get("dimensions") or {}).items())
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("考核结果")
-    ws.append([_cell(ws, f"{rs.campaign.name} · 第 {rs.number} 次计算（{rs.get_status_display()}）")])
+    ws.append(
+        [_cell(ws, f"{rs.campaign.name} · 第 {rs.number} 次计算（{rs.get_status_display()}）")]
+    )
     ws.append([_cell(ws, f"计算时间 {rs.computed_at:%Y-%m-%d %H:%M}；指纹 {rs.fingerprint[:12]}；"
                          f"计分引擎 {rs.engine_version}")])  # fmt: skip
     header = ["排名", "编码", "考核对象", "所属党组织", "总分", "等次", "组内排名"]

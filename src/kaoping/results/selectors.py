@@ -339,8 +339,13 @@ def target_sources(campaign: Any, target: Any, *, reviewer_names: bool) -> Sourc
         n = numbers.setdefault(s.sheet.reviewer_id, len(numbers) + 1)
         who = s.sheet.reviewer.display_name if reviewer_names else f"评审员 {n}"
         reviews[s.indicator.code].append(
-            {"who": who, "score": s.score, "grade": s.grade, "occurrences": s.occurrences,
-             "reason": s.reason}  # fmt: skip
+            {
+                "who": who,
+                "score": s.score,
+                "grade": s.grade,
+                "occurrences": s.occurrences,
+                "reason": s.reason,
+            }  # fmt: skip
         )
     sa = SelfAssessment.objects.filter(target=target).first()
     self_items: dict[str, Any] = {}
@@ -440,16 +445,17 @@ def explanation_tree(
         inputs = node.get("inputs") or {}
         names = _item_names(ind)
         if "items" in inputs:
-            out["items"] = [
+            out["occ_items"] = [
                 {"code": k, "name": names.get(str(k), k), "count": v}
                 for k, v in inputs["items"].items()
+                if v
             ]
         if "value" in inputs:
             out["value"] = inputs["value"]
         if "triggered" in inputs:
             out["triggered"] = inputs["triggered"]
         out["reviews"] = [
-            {**r, "items": [{"name": names.get(str(k), k), "count": n}
+            {**r, "occ_items": [{"name": names.get(str(k), k), "count": n}
                             for k, n in (r["occurrences"] or {}).items() if n]}
             for r in sources.reviews.get(code, [])
         ]  # fmt: skip
@@ -477,7 +483,9 @@ def min_breakdown(campaign: Any) -> int:
     """The smallest number of ballots whose breakdown the campaign's appraisals show."""
     from kaoping.ballots.models import Appraisal
 
-    values = list(Appraisal.objects.filter(campaign=campaign).values_list("min_breakdown", flat=True))
+    values = list(
+        Appraisal.objects.filter(campaign=campaign).values_list("min_breakdown", flat=True)
+    )
     return max(values) if values else 5
 
 
