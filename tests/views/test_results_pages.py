@@ -98,6 +98,14 @@ def test_compute_progress_while_running_and_failure_in_chinese(client, setup, or
     assert Job.objects.filter(kind="results.compute").count() == 1
     poll = client.get(_url("compute_status", setup.campaign, job.pk), HTTP_HX_REQUEST="true")
     assert "33%" in poll.content.decode() and "hx-get" in poll.content.decode()
+    # another organizer of the campaign follows the same job
+    colleague = UserFactory(username="colleague")
+    grant(colleague, Role.ASSESSMENT_ADMIN, setup.campaign.owner)
+    client.force_login(colleague)
+    assert client.get(_url("compute_status", setup.campaign, job.pk)).status_code == 200
+    other = Job.objects.create(kind="org.import", created_by=colleague, params={"campaign": 1})
+    assert client.get(_url("compute_status", setup.campaign, other.pk)).status_code == 404
+    client.force_login(organizer)
     Job.objects.filter(pk=job.pk).update(
         status="failed", error="['只有在“汇总”或“公示”阶段才能计算考核结果']"
     )

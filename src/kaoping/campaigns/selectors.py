@@ -333,7 +333,8 @@ def progress_json(campaign: Campaign, *, today: dt.date | None = None) -> dict[s
 def todo_for(user: Any, *, today: dt.date | None = None) -> list[dict[str, Any]]:
     """A user's open work across campaigns: the self-assessments their unit owes (单位填报员),
     the score sheets they owe (评审员), and the campaigns they run that wait for them
-    (考核管理员), with deadlines; overdue first, then by deadline."""
+    (考核管理员), the results waiting for their approval (领导 with approval rights), with
+    deadlines; overdue first, then by deadline."""
     from kaoping import policy
     from kaoping.collection.models import ReviewSheet
 

@@ -507,6 +507,19 @@ def running_compute(campaign: Any) -> Any:
     )
 
 
+def compute_job(campaign: Any, pk: Any) -> Any:
+    """A compute job of ``campaign`` (a campaign the caller runs: any of its organizers may
+    follow a compute another one started), else 404."""
+    from django.http import Http404
+
+    from kaoping.jobs.models import Job
+
+    try:
+        return Job.objects.get(pk=pk, kind=COMPUTE_KIND, params__campaign=campaign.pk)
+    except (ValueError, TypeError, Job.DoesNotExist) as exc:
+        raise Http404 from exc
+
+
 def job_error_text(job: Any) -> str:
     """A failed job's error as the Chinese message(s) the service raised."""
     text = str(job.error or "").strip()

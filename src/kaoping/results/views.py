@@ -23,7 +23,6 @@ from kaoping import policy
 from kaoping.campaigns.models import Campaign
 from kaoping.core.web import flash_errors, paginate
 from kaoping.jobs.models import JobStatus
-from kaoping.jobs.selectors import get_job_for_user
 from kaoping.jobs.services import enqueue
 from kaoping.policy import Perm
 
@@ -177,9 +176,7 @@ def compute(request: HttpRequest, campaign_pk: int) -> HttpResponse:
 def compute_status(request: HttpRequest, campaign_pk: int, job_pk: int) -> HttpResponse:
     """The compute job's progress (polled); when it is done the page reloads with the result."""
     campaign = _managed(request, campaign_pk)
-    job = get_job_for_user(request.user, job_pk)
-    if job.kind != sel.COMPUTE_KIND or job.params.get("campaign") != campaign.pk:
-        raise Http404
+    job = sel.compute_job(campaign, job_pk)
     if job.status == JobStatus.SUCCEEDED:
         r = job.result or {}
         if r.get("created"):
