@@ -275,9 +275,10 @@ def radar(tr: TargetResult, rs: ResultSet) -> dict[str, Any]:
         for c in (tr.explanation or {}).get("children", [])
         if c.get("code") in names
     }
-    distinct = {round(p, 6) for p in points.values()}
+    # dimensions worth no points (e.g. a veto-only dimension) have no place on the chart
+    codes = [c for c in names if points.get(c)] or list(names)
+    distinct = {round(points[c], 6) for c in codes if points.get(c)}
     as_percent = len(distinct) > 1 or not distinct
-    codes = list(names)
 
     def scaled(code: str, v: Any) -> float | None:
         if v is None:
@@ -302,7 +303,7 @@ def radar(tr: TargetResult, rs: ResultSet) -> dict[str, Any]:
                 "score": tr.dimensions.get(c),
                 "mean": means.get(c),
             }
-            for c in codes
+            for c in names
         ],
     }
 
