@@ -516,3 +516,31 @@ def get_rect_task_for_user(user: Any, pk: Any) -> tuple[Any, bool, bool]:
     except (ValueError, TypeError, RectificationTask.DoesNotExist) as exc:
         raise Http404 from exc
     return task, can_manage_rect(user, task), can_work_on_rect(user, task)
+
+
+def get_result_set_for_user(user: Any, campaign: Any, number: Any) -> tuple[Any, str]:
+    """A result set (current or earlier) of ``campaign`` — fetched through
+    ``get_campaign_for_user`` — by its number, and how much of the campaign's results the user
+    sees now (``result_access`` of the current set); 404 when they see none."""
+    from kaoping.results.models import ResultSet
+
+    current = ResultSet.objects.filter(campaign=campaign, is_current=True).first()
+    level = result_access(user, current)
+    if not level:
+        raise Http404
+    try:
+        rs = ResultSet.objects.select_related("campaign__owner").get(
+            campaign=campaign, number=number
+        )
+    except (ValueError, TypeError, ResultSet.DoesNotExist) as exc:
+        raise Http404 from exc
+    return rs, level
+
+
+def may_view_result(user: Any, target_result: Any) -> bool:
+    """Whether the user may open this target result (its campaign and its row are visible)."""
+    rs = target_result.result_set
+    return (
+        visible_campaigns(user).filter(pk=rs.campaign_id).exists()
+        and visible_results(user, rs).filter(pk=target_result.pk).exists()
+    )

@@ -333,7 +333,8 @@ def progress_json(campaign: Campaign, *, today: dt.date | None = None) -> dict[s
 def todo_for(user: Any, *, today: dt.date | None = None) -> list[dict[str, Any]]:
     """A user's open work across campaigns: the self-assessments their unit owes (单位填报员),
     the score sheets they owe (评审员), and the campaigns they run that wait for them
-    (考核管理员), with deadlines; overdue first, then by deadline."""
+    (考核管理员), the results waiting for their approval (领导 with approval rights), with
+    deadlines; overdue first, then by deadline."""
     from kaoping import policy
     from kaoping.collection.models import ReviewSheet
 
@@ -426,6 +427,27 @@ def todo_for(user: Any, *, today: dt.date | None = None) -> list[dict[str, Any]]
                     ),
                 }
             )  # fmt: skip
+    if policy.has_perm(user, policy.Perm.RESULT_APPROVE):
+        from kaoping.results.models import ResultSet, ResultStatus
+
+        pending = (
+            ResultSet.objects.filter(is_current=True, status=ResultStatus.SUBMITTED)
+            .filter(policy.org_scope(user, policy.Perm.RESULT_APPROVE, prefix="campaign__owner__"))
+            .exclude(submitted_by=user)
+            .select_related("campaign")
+            .order_by("campaign_id")
+        )
+        for rs in pending:
+            items.append(
+                {
+                    "kind": "审批",
+                    "campaign": rs.campaign,
+                    "stage": rs.campaign.status,
+                    "text": f"审批第 {rs.number} 次计算的考核结果",
+                    "detail": "待审批",
+                    "url": reverse("results:ranking", args=[rs.campaign_id]),
+                }
+            )
     ids = {i["campaign"].pk for i in items}
     for row in CampaignStage.objects.filter(campaign_id__in=ids).values(
         "campaign_id", "stage", "deadline"
