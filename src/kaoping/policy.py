@@ -544,3 +544,37 @@ def may_view_result(user: Any, target_result: Any) -> bool:
         visible_campaigns(user).filter(pk=rs.campaign_id).exists()
         and visible_results(user, rs).filter(pk=target_result.pk).exists()
     )
+
+
+def own_result_campaigns(user: Any) -> QuerySet[Any]:
+    """Campaigns in which the user's own person is a target and whose current results are
+    published or locked (a secretary or cadre sees their own result, whatever their roles)."""
+    from kaoping.campaigns.models import Campaign
+    from kaoping.results.models import ResultStatus
+
+    person_id = access(user).person_id
+    if person_id is None:
+        return Campaign.objects.none()
+    return Campaign.objects.filter(
+        targets__person_id=person_id,
+        result_sets__is_current=True,
+        result_sets__status__in=(ResultStatus.PUBLISHED, ResultStatus.FINAL),
+    ).distinct()
+
+
+def own_results(user: Any) -> QuerySet[Any]:
+    """The published or locked current results of the user's own unit(s) and own person."""
+    from kaoping.results.models import ResultStatus, TargetResult
+
+    acc = access(user)
+    q = Q(pk__in=[])
+    if has_perm(user, Perm.SELF_ASSESS):
+        paths = [p for p, _ in _paths_for(user, Perm.SELF_ASSESS)]
+        q |= Q(target__organization__path__in=paths)
+    if acc.person_id is not None:
+        q |= Q(target__person_id=acc.person_id)
+    return TargetResult.objects.filter(
+        q,
+        result_set__is_current=True,
+        result_set__status__in=(ResultStatus.PUBLISHED, ResultStatus.FINAL),
+    )

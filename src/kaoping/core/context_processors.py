@@ -26,6 +26,7 @@ def navigation(request: Any) -> dict[str, Any]:
         items.append(("ballots:my_appraisals", "我的测评", "check2-square"))
     if getattr(user, "person_id", None) or policy.has_perm(user, Perm.SELF_ASSESS):
         items.append(("rectification:mine", "整改", "tools"))
+        items.append(("results:mine", "我的考核结果", "award"))
     if policy.has_perm(user, Perm.USER_MANAGE) or policy.has_perm(user, Perm.ROLE_GRANT):
         items.append(("accounts:users", "账号与角色", "person-gear"))
     if policy.has_perm(user, Perm.AUDIT_VIEW):

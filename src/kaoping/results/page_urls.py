@@ -5,6 +5,7 @@ from django.urls import URLPattern, path
 from . import views
 
 urlpatterns: list[URLPattern] = [
+    path("mine/", views.mine, name="mine"),
     path("campaign/<int:campaign_pk>/", views.ranking, name="ranking"),
     path("campaign/<int:campaign_pk>/export/", views.export, name="export"),
     path("campaign/<int:campaign_pk>/compute/", views.compute, name="compute"),

@@ -36,9 +36,34 @@ PER_PAGE = 100
 
 
 def _campaign(request: HttpRequest, pk: int) -> tuple[Campaign, bool]:
-    if not policy.has_perm(request.user, Perm.CAMPAIGN_VIEW):
+    user = request.user
+    if policy.has_perm(user, Perm.CAMPAIGN_VIEW):
+        try:
+            return policy.get_campaign_for_user(user, pk)
+        except Http404:
+            pass
+    # a person who is a target sees their own published result, whatever their roles
+    campaign = policy.own_result_campaigns(user).filter(pk=pk).first()
+    if campaign is None:
+        if not policy.has_perm(user, Perm.CAMPAIGN_VIEW):
+            raise PermissionDenied
+        raise Http404
+    return campaign, False
+
+
+@login_required
+@require_GET
+def mine(request: HttpRequest) -> HttpResponse:
+    """我的考核结果: the published results of the user's own unit and own person."""
+    user = request.user
+    if not (getattr(user, "person_id", None) or policy.has_perm(user, Perm.SELF_ASSESS)):
         raise PermissionDenied
-    return policy.get_campaign_for_user(request.user, pk)
+    rows = (
+        policy.own_results(request.user)
+        .select_related("target", "result_set__campaign")
+        .order_by("-result_set__campaign__period_end", "target__code")
+    )
+    return render(request, "results/mine.html", {"rows": rows})
 
 
 def _managed(request: HttpRequest, pk: int) -> Campaign:
@@ -320,6 +345,7 @@ def target(request: HttpRequest, campaign_pk: int, target_pk: int) -> HttpRespon
             "n_results": rs.summary.get("targets"),
             "published": rs.status in (ResultStatus.PUBLISHED, ResultStatus.FINAL),
             "self_form_url": _self_form_url(user, campaign, tr.target),
+            "campaign_tabs": policy.has_perm(user, Perm.CAMPAIGN_VIEW),
         },
     )
 
