@@ -463,9 +463,11 @@ def own_targets(user: Any) -> QuerySet[Any]:
     from kaoping.campaigns.models import Target
 
     q = Q(pk__in=[])
-    paths = [p for p, _ in _paths_for(user, Perm.SELF_ASSESS)] if has_perm(
-        user, Perm.SELF_ASSESS
-    ) else []
+    paths = (
+        [p for p, _ in _paths_for(user, Perm.SELF_ASSESS)]
+        if has_perm(user, Perm.SELF_ASSESS)
+        else []
+    )
     if paths:
         q |= Q(organization__path__in=paths) | Q(person__organization__path__in=paths)
     person_id = access(user).person_id
