@@ -296,9 +296,7 @@ class CorrectionRow:
         if self.kind in ("score", "grade", "items"):
             return self.rule.bounds_text
         if self.kind == "value":
-            return ssel.bounds_text(self.indicator)
-        if self.kind == "veto":
-            return "是否发生一票否决情形"
+            return ssel.bounds_text(self.indicator).removeprefix("填写")
         return ""
 
     @property

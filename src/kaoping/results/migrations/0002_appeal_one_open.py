@@ -5,17 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('campaigns', '0002_event_overridden'),
-        ('collection', '0001_initial'),
-        ('results', '0001_initial'),
+        ("campaigns", "0002_event_overridden"),
+        ("collection", "0001_initial"),
+        ("results", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddConstraint(
-            model_name='appeal',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'filed')), fields=('target',), name='one_open_appeal_per_target'),
+            model_name="appeal",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "filed")),
+                fields=("target",),
+                name="one_open_appeal_per_target",
+            ),
         ),
     ]
