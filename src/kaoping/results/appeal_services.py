@@ -65,7 +65,11 @@ def lock_expired(*, now: Any = None) -> list[ResultSet]:
     locked: list[ResultSet] = []
     for pk in due:
         with transaction.atomic():
-            rs = ResultSet.objects.select_for_update().select_related("campaign").get(pk=pk)
+            rs = (
+                ResultSet.objects.select_for_update(of=("self",))
+                .select_related("campaign")
+                .get(pk=pk)
+            )
             if not (
                 rs.is_current
                 and rs.status == ResultStatus.PUBLISHED
@@ -161,7 +165,11 @@ def file_appeal(
     if indicator_code and sel.leaf_by_code(campaign, indicator_code) is None:
         errors["indicator"] = [f"指标“{indicator_code}”不是本次考核指标体系中的末级指标"]
     with transaction.atomic():
-        target = Target.objects.select_for_update().select_related("campaign").get(pk=target.pk)
+        target = (
+            Target.objects.select_for_update(of=("self",))
+            .select_related("campaign")
+            .get(pk=target.pk)
+        )
         rs = results.current_set(campaign)
         refusal = filing_refusal(rs)
         if refusal:
@@ -244,7 +252,7 @@ def _lock_for_decision(actor: Any, appeal: Appeal) -> tuple[Appeal, ResultSet]:
     if not policy.can_manage_campaign(actor, appeal.campaign):
         raise PermissionDenied("只有考核组织者可以处理申诉")
     locked = (
-        Appeal.objects.select_for_update()
+        Appeal.objects.select_for_update(of=("self",))
         .select_related("campaign__owner", "campaign__scheme_version", "target", "result")
         .get(pk=appeal.pk)
     )
