@@ -578,3 +578,74 @@ def own_results(user: Any) -> QuerySet[Any]:
         result_set__is_current=True,
         result_set__status__in=(ResultStatus.PUBLISHED, ResultStatus.FINAL),
     )
+
+
+# ---- appeals (申诉) ----------------------------------------------------------------------------
+
+
+def can_appeal(user: Any, target: Any) -> bool:
+    """A target's own side: the 单位填报员 of its unit, or for a person target the person."""
+    person_id = access(user).person_id
+    if target.person_id is not None and person_id is not None and person_id == target.person_id:
+        return True
+    return can_self_assess(user, target)
+
+
+def own_targets(user: Any) -> QuerySet[Any]:
+    """Every campaign target the user answers for (see ``can_appeal``), across campaigns."""
+    from kaoping.campaigns.models import Target
+
+    q = Q(pk__in=[])
+    paths = (
+        [p for p, _ in _paths_for(user, Perm.SELF_ASSESS)]
+        if has_perm(user, Perm.SELF_ASSESS)
+        else []
+    )
+    if paths:
+        q |= Q(organization__path__in=paths) | Q(person__organization__path__in=paths)
+    person_id = access(user).person_id
+    if person_id is not None:
+        q |= Q(person_id=person_id)
+    return Target.objects.filter(q)
+
+
+def get_own_target_for_user(user: Any, pk: Any) -> Any:
+    """A target the user answers for (else 404)."""
+    from kaoping.campaigns.models import Target
+
+    try:
+        return (
+            own_targets(user)
+            .select_related("campaign__owner", "campaign__scheme_version", "organization",
+                            "person__organization")
+            .get(pk=pk)
+        )  # fmt: skip
+    except (ValueError, TypeError, Target.DoesNotExist) as exc:
+        raise Http404 from exc
+
+
+def visible_appeals(user: Any) -> QuerySet[Any]:
+    """Appeals of campaigns the user runs, and those of the targets the user answers for."""
+    from kaoping.results.models import Appeal
+
+    q = Q(target__in=own_targets(user))
+    if has_perm(user, Perm.CAMPAIGN_MANAGE):
+        q |= org_scope(user, Perm.CAMPAIGN_MANAGE, prefix="campaign__owner__")
+    return Appeal.objects.filter(q)
+
+
+def get_appeal_for_user(user: Any, pk: Any) -> tuple[Any, bool]:
+    """An appeal if the user runs its campaign or answers for its target (else 404), and
+    whether the user may decide it."""
+    from kaoping.results.models import Appeal
+
+    try:
+        appeal = (
+            visible_appeals(user)
+            .select_related("campaign__owner", "campaign__scheme_version", "target__organization",
+                            "target__person__organization", "result__result_set")
+            .get(pk=pk)
+        )  # fmt: skip
+    except (ValueError, TypeError, Appeal.DoesNotExist) as exc:
+        raise Http404 from exc
+    return appeal, can_manage_campaign(user, appeal.campaign)

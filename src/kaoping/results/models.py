@@ -176,6 +176,14 @@ class Appeal(models.Model):
     class Meta:
         verbose_name = "申诉"
         ordering = ["-filed_at", "-id"]
+        constraints = [
+            # one open appeal per target at a time (the service checks first, with a message)
+            models.UniqueConstraint(
+                fields=["target"],
+                condition=models.Q(status="filed"),
+                name="one_open_appeal_per_target",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.target} 申诉"
