@@ -58,3 +58,15 @@ def test_person_target_with_only_member_role_sees_own_result(client, published, 
     other = published.targets["a2"]
     assert client.get(f"/results/campaign/{campaign.pk}/target/{other.pk}/").status_code == 404
     assert "书记甲" in client.get("/results/mine/").content.decode()
+
+
+def test_result_page_offers_an_appeal_during_publication(client, published, organizer):
+    submitter = published.submitters["a1"]
+    target = published.targets["a1"]
+    _publish(published, organizer)
+    client.force_login(submitter)
+    page = client.get(f"/results/campaign/{published.campaign.pk}/target/{target.pk}/")
+    assert f"/results/targets/{target.pk}/appeal/" in page.content.decode()
+    client.force_login(organizer)
+    page = client.get(f"/results/campaign/{published.campaign.pk}/target/{target.pk}/")
+    assert "提出申诉" not in page.content.decode()

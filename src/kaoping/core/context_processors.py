@@ -27,6 +27,7 @@ def navigation(request: Any) -> dict[str, Any]:
     if getattr(user, "person_id", None) or policy.has_perm(user, Perm.SELF_ASSESS):
         items.append(("rectification:mine", "整改", "tools"))
         items.append(("results:mine", "我的考核结果", "award"))
+        items.append(("results:my_appeals", "我的申诉", "chat-left-text"))
     if policy.has_perm(user, Perm.USER_MANAGE) or policy.has_perm(user, Perm.ROLE_GRANT):
         items.append(("accounts:users", "账号与角色", "person-gear"))
     if policy.has_perm(user, Perm.AUDIT_VIEW):

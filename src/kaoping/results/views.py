@@ -346,6 +346,7 @@ def target(request: HttpRequest, campaign_pk: int, target_pk: int) -> HttpRespon
             "published": rs.status in (ResultStatus.PUBLISHED, ResultStatus.FINAL),
             "self_form_url": _self_form_url(user, campaign, tr.target),
             "campaign_tabs": policy.has_perm(user, Perm.CAMPAIGN_VIEW),
+            "may_appeal": services.publication_open(rs) and policy.can_appeal(user, tr.target),
         },
     )
 
