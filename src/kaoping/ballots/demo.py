@@ -19,6 +19,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from kaoping.accounts.models import Role, RoleGrant
 from kaoping.core.demo import DemoContext, register_step
@@ -277,15 +278,82 @@ def build_debriefing(ctx: DemoContext) -> None:
 
 
 def finish_debriefing(ctx: DemoContext, campaign: Any, actor: Any) -> None:
-    """Compute, approve, publish and archive the finished campaign's results."""
+    """Results of the finished campaign: computed, approved and published; during 公示 the
+    demo ``submitter``'s secretary appeals (upheld: a reviewer score corrected, recomputed with
+    its diff) and another secretary appeals in vain; then 归档 locks the results. Rectification
+    tasks are proposed from the results and confirmed; the ``submitter``'s unit completes one
+    and the organizer verifies it (销号), others run past their deadline — the 2026 campaign
+    (the next cycle) shows them."""
     from kaoping.campaigns import services as campaign_services
     from kaoping.campaigns.models import Stage
+    from kaoping.rectification import services as rect
+    from kaoping.results import appeal_services
     from kaoping.results import services as results
 
     results.compute(actor=actor, campaign=campaign, reason="测评结束后计算")
     results.submit(actor=actor, campaign=campaign)
     results.approve(actor=ctx.users["approver"], campaign=campaign, comment="同意公示")
     campaign_services.transition(actor=actor, campaign=campaign, to_stage=Stage.PUBLICATION)
+
+    submitter = ctx.users["submitter"]
+    unit = ctx.orgs["ZB0401"]
+    own = campaign.targets.get(person__organization=unit)
+    rs = results.current_set(campaign)
+    before = rs.results.get(target=own).indicators.get("1.3", 0)
+    appeal = appeal_services.file_appeal(
+        actor=submitter, target=own, indicator_code="1.3",
+        reason="评审时未看到我支部落实“一岗双责”的专项检查记录（已补充上传），"
+        "请求对“落实全面从严治党和‘一岗双责’”重新评分。",
+        uploads=[SimpleUploadedFile("一岗双责专项检查记录.pdf", _pdf("ZB0401 一岗双责"))],
+    )  # fmt: skip
+    appeal_services.uphold(
+        actor=actor, appeal=appeal, decision="经核实材料齐全，申诉成立，按实际情况更正评分。",
+        corrections=[appeal_services.CorrectionInput(
+            indicator_code="1.3", score=str(min(9, round(before + 1.5, 1))),
+            reason="补充的专项检查记录证明“一岗双责”落实到位",
+        )],
+    )  # fmt: skip
+    rejected = appeal_services.file_appeal(
+        actor=submitter, target=own, indicator_code="5.1",
+        reason="认为群众满意度测评参与人数偏少，请求重新测评。",
+    )  # fmt: skip
+    appeal_services.reject(
+        actor=actor, appeal=rejected,
+        decision="测评按规定程序进行，各类评价主体票数均达到最低要求，不予支持。",
+    )  # fmt: skip
     campaign_services.transition(
         actor=actor, campaign=campaign, to_stage=Stage.ARCHIVED, confirm=True
     )
+
+    proposals = rect.propose_from_results(
+        actor=actor, result_set=results.current_set(campaign), today=dt.date(2026, 1, 12)
+    )
+    # the organizer confirms the mandatory tasks and the weak indicators; the single
+    # deductions stay proposals, waiting for review
+    open_tasks = [
+        t
+        for t in proposals.tasks
+        if t.responsible_id is not None and (t.mandatory or t.source_kind != "deduction")
+    ]
+    if open_tasks:
+        rect.confirm(actor=actor, tasks=open_tasks)
+    task = rect.create_task(
+        actor=actor, target=own, deadline=timezone.localdate() + dt.timedelta(days=90),
+        problem="述职评议点评指出：党员教育管理方式单一，主题党日活动形式需要丰富。",
+    )  # fmt: skip
+    rect.save_plan(
+        actor=submitter, task=task,
+        plan="制定主题党日年度计划，每季度开展一次现场教学，建立党员学习积分台账。",
+    )  # fmt: skip
+    rect.report_progress(
+        actor=submitter, task=task, date=dt.date(2026, 3, 28),
+        text="已制定主题党日年度计划，开展红色教育基地现场教学1次。",
+    )  # fmt: skip
+    rect.submit_completion(
+        actor=submitter, task=task,
+        completion="四个季度主题党日均按计划开展，党员学习积分台账已建立并运行。",
+        files=[SimpleUploadedFile("主题党日开展情况.pdf", _pdf("ZB0401 主题党日"))],
+    )  # fmt: skip
+    rect.verify(actor=actor, task=task, comment="整改措施落实到位，同意销号。")
+    ctx.summary.counts["申诉"] = 2
+    ctx.summary.counts["整改任务"] = len(open_tasks) + 1
