@@ -391,7 +391,7 @@ def write_archive(
         campaign=campaign, allow_changed=allow_changed, progress=progress
     )
     progress.stage = "写入文件"
-    data = json.dumps(package, ensure_ascii=False, allow_nan=False, indent=1).encode() + b"\n"
+    data = json.dumps(package, ensure_ascii=False, allow_nan=False).encode() + b"\n"
     target = Path(path)
     folder = target.resolve().parent
     if not folder.is_dir():
