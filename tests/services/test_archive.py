@@ -4,6 +4,7 @@ hashes; refused unless the campaign is archived with locked results and its inpu
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
@@ -99,6 +100,18 @@ def test_archive_rescores_to_the_stored_numbers(setup, organizer, tree, tmp_path
         campaign=campaign, target=setup.targets["a1"], reason="评分偏低", indicator_code="1.1"
     )
     appeal.evidence.add(Evidence.objects.get(file__sha256="c" * 64))
+    from kaoping.rectification.models import RectificationTask, RectificationUpdate
+
+    task = RectificationTask.objects.create(
+        campaign=campaign, target=setup.targets["b1"], organization=tree["b1"],
+        problem="党员发展计划完成率偏低", source_kind="weak", source_ref="2.1",
+        deadline=dt.date(2026, 6, 30),
+    )  # fmt: skip
+    task.evidence.add(evidence(tree["b1"], "d" * 64, "整改报告.pdf"))
+    update = RectificationUpdate.objects.create(
+        task=task, kind="progress", date=dt.date(2026, 3, 1)
+    )
+    update.evidence.add(Evidence.objects.get(file__sha256="d" * 64))
 
     path = tmp_path / "archive.json"
     done = write_archive(actor=organizer, campaign=campaign, path=path)
@@ -120,7 +133,10 @@ def test_archive_rescores_to_the_stored_numbers(setup, organizer, tree, tmp_path
     assert len(data["inputs"]["occurrences"]) == 2
 
     manifest = {e["sha256"]: e for e in archive["evidence"]}
-    assert set(manifest) == {"a" * 64, "b" * 64, "c" * 64}
+    assert set(manifest) == {"a" * 64, "b" * 64, "c" * 64, "d" * 64}
+    assert manifest["d" * 64]["uses"] == [
+        {"kind": "rectification", "target": setup.targets["b1"].code, "task": task.pk}
+    ]  # the task's and its progress report's use of the same file, once
     assert manifest["a" * 64]["uses"] == [
         {"kind": "self_assessment", "target": setup.targets["a2"].code, "indicator": "1.1"}
     ]
@@ -135,7 +151,7 @@ def test_archive_rescores_to_the_stored_numbers(setup, organizer, tree, tmp_path
 
     entry = AuditEntry.objects.get(action="campaign.archive", object_id=str(campaign.pk))
     assert entry.data["sha256"] == done.sha256 and entry.data["targets"] == 3
-    assert entry.data["evidence"] == 3
+    assert entry.data["evidence"] == 4
 
 
 def test_a_correction_is_archived_and_rescores(setup, organizer, tmp_path):

@@ -166,11 +166,14 @@ def _evidence(campaign: Campaign, g: Gathered) -> list[dict[str, Any]]:
     ):
         uses.append((ev_id, {"kind": "appeal", **row}))
     # the daily records the results counted: the targets' units, the period, the indicators fed
-    # by 平时考核纪实
-    daily_codes = list(
-        campaign.scheme_version.indicators.filter(data_source=DataSource.DAILY_RECORD)
-        .exclude(rule_kind="")
-        .values_list("code", flat=True)
+    # by 平时考核纪实 and the veto indicators (a record against one vetoes)
+    daily_codes = sorted(
+        set(
+            campaign.scheme_version.indicators.filter(data_source=DataSource.DAILY_RECORD)
+            .exclude(rule_kind="")
+            .values_list("code", flat=True)
+        )
+        | {n.code for n in g.tree.nodes if n.veto is not None}
     )
     if daily_codes:
         units = {
