@@ -443,35 +443,63 @@ def ballot_inputs(
     group_codes: list[str] | None = None,
 ) -> CampaignBallots:
     """Every counted answer of the campaign, summed per (target, question, rater group, grade)
-    in one GROUP BY query. Orders default to targets by code and questions and groups as they
-    occur; answers outside given orders are left out (the tree does not ask for them)."""
-    rows = list(
-        BallotAnswer.objects.filter(ballot__appraisal__campaign=campaign, grade__isnull=False)
-        .values("target__code", "question", "ballot__appraisal__rater_group", "grade")
-        .annotate(n=Count("id"))
-        .order_by("target__code", "question", "ballot__appraisal__rater_group", "grade")
+    in one GROUP BY query. Orders default to targets by code, questions by code and rater
+    groups in the order of the appraisals; answers outside given orders are left out (the tree
+    does not ask for them).
+
+    The query groups by ids only — ``target_id`` and the ballot's ``appraisal_id``, joining
+    nothing but the ballots — and leaves the sorting out; target codes and rater groups are
+    mapped afterwards with numpy (appraisals of the same rater group are summed), so the
+    database does little more than the bare GROUP BY of the answers."""
+    appraisals = list(
+        Appraisal.objects.filter(campaign=campaign).order_by("id").values_list("id", "rater_group")
     )
     first = Appraisal.objects.filter(campaign=campaign).order_by("id").first()
     labels = grade_scale(first)[0] if first else []
+    targets = list(campaign.targets.order_by("code").values_list("id", "code"))
     if target_codes is None:
-        target_codes = list(campaign.targets.order_by("code").values_list("code", flat=True))
+        target_codes = [code for _, code in targets]
+    rows: list[tuple[int, int, str, int, int]] = []
+    if appraisals:
+        rows = list(
+            BallotAnswer.objects.filter(
+                ballot__appraisal_id__in=[a for a, _ in appraisals], grade__isnull=False
+            )
+            .values_list("target_id", "ballot__appraisal_id", "question", "grade")
+            .annotate(n=Count("*"))
+            .order_by()
+        )
     if question_codes is None:
-        question_codes = list(dict.fromkeys(r["question"] for r in rows))
+        question_codes = sorted({r[2] for r in rows})
     if group_codes is None:
-        group_codes = list(dict.fromkeys(r["ballot__appraisal__rater_group"] for r in rows))
+        group_codes = list(dict.fromkeys(g for _, g in appraisals))
     ti = {c: i for i, c in enumerate(target_codes)}
     qi = {c: i for i, c in enumerate(question_codes)}
     gi = {c: i for i, c in enumerate(group_codes)}
-    kept = [
-        r for r in rows
-        if r["target__code"] in ti and r["question"] in qi
-        and r["ballot__appraisal__rater_group"] in gi
-    ]  # fmt: skip
-    inputs = BallotInputs(
-        target=[ti[r["target__code"]] for r in kept],
-        question=[qi[r["question"]] for r in kept],
-        group=[gi[r["ballot__appraisal__rater_group"]] for r in kept],
-        grade=[r["grade"] for r in kept],
-        count=[r["n"] for r in kept],
-    )
+    # ids → indexes into the given orders (-1: not asked for)
+    t_of = {tid: ti.get(code, -1) for tid, code in targets}
+    g_of = {aid: gi.get(group, -1) for aid, group in appraisals}
+    n = len(rows)
+    empty = CampaignBallots(target_codes, question_codes, group_codes, labels, BallotInputs.empty())
+    if not n:
+        return empty
+    cols = list(zip(*rows, strict=True))
+    t = np.fromiter((t_of.get(x, -1) for x in cols[0]), dtype=np.int64, count=n)
+    g = np.fromiter((g_of.get(x, -1) for x in cols[1]), dtype=np.int64, count=n)
+    q = np.fromiter((qi.get(x, -1) for x in cols[2]), dtype=np.int64, count=n)
+    k = np.fromiter(cols[3], dtype=np.int64, count=n)
+    c = np.fromiter(cols[4], dtype=np.float64, count=n)
+    keep = (t >= 0) & (q >= 0) & (g >= 0)
+    if not keep.any():
+        return empty
+    t, q, g, k, c = t[keep], q[keep], g[keep], k[keep], c[keep]
+    # one row per (target, question, group, grade): appraisals of one group summed
+    n_k = int(k.max()) + 1
+    key = ((t * len(question_codes) + q) * len(group_codes) + g) * n_k + k
+    uniq, inverse = np.unique(key, return_inverse=True)
+    counts = np.bincount(inverse, weights=c, minlength=len(uniq))
+    rest, kk = np.divmod(uniq, n_k)
+    rest, gg = np.divmod(rest, len(group_codes))
+    tt, qq = np.divmod(rest, len(question_codes))
+    inputs = BallotInputs(target=tt, question=qq, group=gg, grade=kk, count=counts)
     return CampaignBallots(target_codes, question_codes, group_codes, labels, inputs)

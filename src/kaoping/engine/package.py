@@ -57,6 +57,9 @@ class Package:
     ahp: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: the AHP matrices themselves, by node code (kept for dumping)
     ahp_matrices: dict[str, list[list[float]]] = field(default_factory=dict)
+    #: an archived campaign's record (stored results, evidence manifest, fingerprint): carried
+    #: along unread, evaluation never looks at it
+    archive: dict[str, Any] | None = None
 
 
 # ---- small validators ----------------------------------------------------------------------
@@ -468,7 +471,7 @@ def load_package(data: Any) -> Package:
     _keys(
         d,
         {"format_version", "campaign", "settings", "weighting", "rater_groups", "rater_weights",
-         "ballot", "indicators", "targets", "inputs"},
+         "ballot", "indicators", "targets", "inputs", "archive"},
         "$",
     )  # fmt: skip
     fv = d.get("format_version")
@@ -482,7 +485,21 @@ def load_package(data: Any) -> Package:
     targets = _targets(d.get("targets"))
     inputs = _inputs(d.get("inputs"), tree, targets)
     campaign = _obj(d.get("campaign", {}), "$.campaign")
-    return Package(tree, targets, inputs, settings, campaign, ahp_info, matrices)
+    archive = None if d.get("archive") is None else _archive(d["archive"])
+    return Package(tree, targets, inputs, settings, campaign, ahp_info, matrices, archive)
+
+
+ARCHIVE_FORMAT = "kaoping.archive/1"
+
+
+def _archive(v: Any) -> dict[str, Any]:
+    """The optional ``archive`` object: only its format is checked, the rest is carried along
+    (evaluation never reads it)."""
+    a = _obj(v, "$.archive")
+    if a.get("format") != ARCHIVE_FORMAT:
+        got = a.get("format")
+        raise PackageError("$.archive.format", f"必须是 {ARCHIVE_FORMAT!r}（实际为 {got!r}）")
+    return a
 
 
 # ---- dumping -------------------------------------------------------------------------------
@@ -521,8 +538,11 @@ def dump_package(
     *,
     campaign: dict[str, Any] | None = None,
     ahp_matrices: dict[str, list[list[float]]] | None = None,
+    archive: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The package (JSON-ready dict) that ``load_package`` turns back into the same objects."""
+    """The package (JSON-ready dict) that ``load_package`` turns back into the same objects;
+    ``archive`` (an archived campaign's record, ``format`` = ``kaoping.archive/1``) is written
+    as it is under the key ``archive``."""
     codes = [n.code for n in tree.nodes]
     tcodes = targets.codes
     weight_key = "points" if tree.weighting == "points" else "weight"
@@ -600,7 +620,7 @@ def dump_package(
         if targets.groups is not None:
             row["group"] = targets.groups[k]
         target_rows.append(row)
-    return {
+    out: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
         "campaign": dict(campaign or {}),
         "settings": settings.to_dict(),
@@ -627,6 +647,9 @@ def dump_package(
             "vetoes": vetoes,
         },
     }
+    if archive is not None:
+        out["archive"] = archive
+    return out
 
 
 def evaluate_package(pkg: Package) -> Any:

@@ -27,7 +27,8 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from django.db.models import Sum
+from django.db.models import FloatField, Sum
+from django.db.models.functions import Cast
 
 from kaoping.engine.model import (
     BallotInputs,
@@ -241,7 +242,8 @@ def _review_scores(
             indicator_id__in=rated,
         )
         .exclude(score__isnull=True, grade="")
-        .values_list("target_id", "indicator_id", "sheet__reviewer_id", "score", "grade")
+        .annotate(value=Cast("score", FloatField()))  # floats from the database, no Decimals
+        .values_list("target_id", "indicator_id", "sheet__reviewer_id", "value", "grade")
     )
     self_leaves = {pk for pk in rated if by_pk[pk].data_source == DataSource.SELF}
     if self_leaves:

@@ -1,5 +1,6 @@
-"""``kaoping campaign list [--json]``, ``kaoping campaign progress CAMPAIGN [--json]`` and
-``kaoping campaign remind CAMPAIGN`` (CAMPAIGN: the id or the exact name)."""
+"""``kaoping campaign list [--json]``, ``kaoping campaign progress CAMPAIGN [--json]``,
+``kaoping campaign remind CAMPAIGN`` and ``kaoping campaign archive CAMPAIGN FILE.json
+[--allow-changed]`` (CAMPAIGN: the id or the exact name)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,16 @@ class Command(BaseCommand):
         pr.add_argument("--json", action="store_true", help="以 JSON 输出")
         rm = sub.add_parser("remind", help="提醒当前阶段未完成的单位和评审员")
         rm.add_argument("campaign", help="活动编号或完整名称")
+        ar = sub.add_parser(
+            "archive", help="导出已归档考核活动的归档包（全部输入、结果和佐证材料清单）"
+        )
+        ar.add_argument("campaign", help="活动编号或完整名称")
+        ar.add_argument("file", help="归档包 JSON 文件（可用 kaoping evaluate 重新计分）")
+        ar.add_argument(
+            "--allow-changed",
+            action="store_true",
+            help="结果锁定后数据有变化时仍按现有数据归档（归档包记录变化）",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -58,6 +69,8 @@ class Command(BaseCommand):
             self._list(options["json"])
         elif action == "progress":
             self._progress(_find(options["campaign"]), options["json"])
+        elif action == "archive":
+            self._archive(_find(options["campaign"]), options["file"], options["allow_changed"])
         else:
             campaign = _find(options["campaign"])
             n = services.send_reminders(actor=None, campaign=campaign)
@@ -114,3 +127,40 @@ class Command(BaseCommand):
             f"量化数据 {summary['quant_filled']}/{summary['quant_total']} 项；"
             f"逾期未完成 {summary['overdue']} 项"
         )
+
+    def _archive(self, campaign: Campaign, path: str, allow_changed: bool) -> None:
+        from django.core.exceptions import ValidationError
+        from tqdm import tqdm
+
+        from kaoping.jobs.registry import Progress
+        from kaoping.results.archive import write_archive
+
+        bar = tqdm(total=1, desc="归档", file=self.stderr._out, unit="项")
+
+        def report(done: int, total: int, stage: str) -> None:
+            bar.total = total
+            bar.set_description(stage)
+            bar.n = done
+            bar.refresh()
+
+        try:
+            done = write_archive(
+                actor=None, campaign=campaign, path=path, allow_changed=allow_changed,
+                progress=Progress(report, every=50),
+            )  # fmt: skip
+        except ValidationError as exc:
+            raise CommandError("；".join(exc.messages)) from exc
+        finally:
+            bar.close()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已导出归档包 {done.path}：{done.targets} 个考核对象的结果（第 "
+                f"{done.result_set.number} 次计算，指纹 {done.result_set.fingerprint[:12]}），"
+                f"佐证材料 {done.evidence} 份，{done.size / 1024:.0f} KB，SHA-256 {done.sha256}"
+            )
+        )
+        if done.inputs_changed:
+            self.stdout.write(
+                self.style.WARNING("结果锁定后有变化的数据：" + "、".join(done.inputs_changed))
+            )
+        self.stdout.write(f"重新计分：kaoping evaluate {done.path} --out 结果.json")
