@@ -11,28 +11,44 @@ run short). The organizer moves to 评审; the reviewer finishes the grid (an ou
 a deduction that needs a reason) and submits. The organizer imports the quantitative data from
 the downloaded template: a file with a bad cell is refused with its row and column, the fixed
 file is taken. The progress dashboard then shows 100% for self-assessment, review and data.
+
+Then the results (issue 7), still in the browser: the organizer moves to 汇总 and computes (a
+background job the page follows), submits; the demo ``approver`` (机关党委书记) approves; 公示
+starts. 档案馆 sees its own result, appeals the reviewer's 2 of 3 on 2.1 with a PDF; the organizer
+upholds it with a corrected score, the result is recomputed and the diff shows the change; 归档
+locks the results (confirming the early end of 公示) and the archive re-scores to the stored
+numbers. Rectification proposals come from the results (the upheld appeal among them); the
+unit's 填报员 writes the plan, reports completion with evidence, the organizer verifies it (销号),
+and the 2026 annual campaign — the next cycle — lists it as verified under 上期整改.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from kaoping.accounts.models import Role, User
+from kaoping.campaigns.demo import CAMPAIGN_NAME as ANNUAL_NAME
 from kaoping.campaigns.models import Campaign, Stage, Target
+from kaoping.cli import main as kaoping_main
 from kaoping.collection import review_services, self_services
 from kaoping.collection import self_selectors as self_sel
 from kaoping.collection.models import AssessmentStatus, QuantValue, SelfAssessment
 from kaoping.collection.review_selectors import review_columns
 from kaoping.core.demo import DEMO_PASSWORD, build_demo
 from kaoping.organizations.models import Organization
+from kaoping.rectification.models import RectificationTask
+from kaoping.results import services as results_services
+from kaoping.results.models import ResultStatus, TargetResult
 
 from ..evidence_samples import ELF_BYTES, pdf_bytes
 from ..factories import PASSWORD, UserFactory, grant
@@ -142,7 +158,7 @@ def test_campaign_cycle_on_the_demo(page, demo, settings, tmp_path):
     page.get_by_label("活动名称").fill(NAME)
     page.get_by_label("考核类型").select_option(label="专项考核")
     page.get_by_label("考核期起").fill(f"{today.year}-01-01")
-    page.get_by_label("考核期止").fill(f"{today.year}-12-31")
+    page.get_by_label("考核期止").fill(f"{today.year}-06-30")  # before the annual campaign's end
     expect(page.get_by_label("组织单位")).to_have_value(
         str(Organization.objects.get(code="ZZ06").pk)
     )
@@ -356,6 +372,120 @@ def test_campaign_cycle_on_the_demo(page, demo, settings, tmp_path):
     expect(page.get_by_test_id("stage-review")).to_contain_text("1/1 名评审员已提交评分表")
     expect(page.get_by_test_id("quant-count")).to_have_text("12/12 项")
     expect(page.get_by_test_id("progress-reviewers")).to_contain_text("已提交")
+
+    # ---- 6. 汇总: compute, submit; the approver approves; 公示 -------------------------------
+    tab(page, "概况")
+    expect(page.get_by_test_id("transition")).to_have_text("进入汇总（跳过测评）")
+    page.get_by_test_id("transition").click()
+    expect(page.get_by_role("alert").first).to_contain_text("活动已进入“汇总”阶段")
+    page.get_by_test_id("tab-results").click()
+    page.get_by_label("计算原因").fill("评审和量化数据齐全，首次计算")
+    page.get_by_test_id("compute").click()
+    expect(page.get_by_text(re.compile("已完成第 1 次计算"))).to_be_visible()
+    expect(page.get_by_test_id("ranking").get_by_test_id("row")).to_have_count(3)
+    page.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("rs-card").get_by_test_id("rs-status")).to_have_text("待审批")
+
+    page.context.clear_cookies()
+    login(page, "approver", DEMO_PASSWORD)
+    page.goto(f"/results/campaign/{campaign.pk}/")
+    page.get_by_label("审批意见").fill("同意公示")
+    page.get_by_test_id("approve").click()
+    expect(page.get_by_test_id("rs-card").get_by_test_id("rs-status")).to_have_text("已审批")
+
+    as_organizer(page)
+    page.goto(f"/campaigns/{campaign.pk}/")
+    expect(page.get_by_test_id("transition")).to_have_text("进入公示")
+    page.get_by_test_id("transition").click()
+    expect(page.get_by_role("alert").first).to_contain_text("活动已进入“公示”阶段")
+
+    # ---- 7. 档案馆 appeals its 2.1; the organizer upholds it ------------------------------
+    archive_unit = by_code[BROWSER_UNIT]
+    before = TargetResult.objects.get(target=archive_unit, result_set__is_current=True)
+    assert before.indicators["2.1"] == pytest.approx(2)
+    proof = tmp_path / "理论学习调研报告.pdf"
+    proof.write_bytes(pdf_bytes("research"))
+    page.context.clear_cookies()
+    login(page, f"tb{BROWSER_UNIT[2:]}", PASSWORD)
+    page.get_by_role("link", name="我的考核结果").first.click()
+    page.get_by_test_id("my-results").get_by_role("link", name="查看详情").click()
+    expect(page.get_by_test_id("total")).to_have_text(f"{before.total:.2f}")
+    page.get_by_test_id("appeal-link").click()
+    page.get_by_label("申诉涉及的指标").select_option("2.1")
+    page.get_by_label("申诉理由").fill("本支部已形成理论学习调研报告 2 篇，评审时未看到，请求复核")
+    page.get_by_label("佐证材料（可多选）").set_input_files(str(proof))
+    page.get_by_role("button", name="提交申诉").click()
+    expect(page.get_by_test_id("appeal-status")).to_have_text("待处理")
+
+    as_organizer(page)
+    page.goto(f"/campaigns/{campaign.pk}/")
+    tab(page, "申诉")
+    page.get_by_test_id(f"appeal-{BROWSER_UNIT}").get_by_role("link", name="处理").click()
+    correction = page.get_by_test_id("correction-2.1")
+    correction.get_by_label("更正后的评分").fill("3")
+    correction.get_by_label("更正理由").fill("调研报告齐全，成果转化到位")
+    page.get_by_role("button", name="申诉成立，更正并重新计算").click()
+    expect(page.get_by_test_id("appeal-status")).to_have_text("申诉成立")
+    after = TargetResult.objects.get(target=archive_unit, result_set__is_current=True)
+    assert after.total == pytest.approx(before.total + 1)
+    expect(page.get_by_test_id("diff-own")).to_contain_text(
+        f"{before.total:.2f} → {after.total:.2f}"
+    )
+
+    # ---- 8. 归档: the results lock; the archive re-scores to the stored numbers ----------
+    tab(page, "概况")
+    expect(page.get_by_test_id("transition")).to_have_text("归档")
+    page.get_by_test_id("transition").click()
+    expect(page.get_by_test_id("guard")).to_contain_text("提前结束后将不能再提出申诉")
+    page.get_by_test_id("confirm").click()
+    expect(page.get_by_role("alert").first).to_contain_text("活动已进入“归档”阶段")
+    rs = results_services.current_set(campaign)
+    assert rs.status == ResultStatus.FINAL and rs.number == 2
+    out = tmp_path / "archive.json"
+    call_command("campaign", "archive", str(campaign.pk), str(out))
+    rescored = tmp_path / "rescored.json"
+    assert kaoping_main(["kaoping", "evaluate", str(out), "--out", str(rescored)]) == 0
+    totals = {r["target"]: r["total"] for r in json.loads(rescored.read_text())["results"]}
+    stored = {r.target.code: r.total for r in rs.results.select_related("target")}
+    assert totals == pytest.approx(stored)
+
+    # ---- 9. 整改: proposals, the unit completes, the organizer verifies ------------------
+    page.goto(f"/campaigns/{campaign.pk}/")
+    tab(page, "整改")
+    page.get_by_test_id("propose").click()
+    expect(page.locator(".alert-success")).to_contain_text("新生成整改建议")
+    row_ = page.get_by_test_id("task-row").filter(has_text="档案馆党支部").filter(has_text="申诉")
+    row_.get_by_role("checkbox").check()
+    page.get_by_test_id("confirm").click()
+    expect(page.locator(".alert-success")).to_contain_text("已确认下达 1 项整改任务")
+    task = RectificationTask.objects.get(campaign=campaign, source_kind="appeal")
+
+    page.context.clear_cookies()
+    login(page, f"tb{BROWSER_UNIT[2:]}", PASSWORD)
+    page.goto(f"/rectification/task/{task.pk}/")
+    page.get_by_label("整改措施").fill("建立评审材料清单，报送前由支委会逐项核对")
+    page.get_by_role("button", name="保存整改措施").click()
+    expect(page.locator(".alert-success")).to_contain_text("已保存整改措施")
+    page.get_by_label("整改完成情况").fill("材料清单已建立，下一轮报送按清单核对")
+    page.locator("#s-files").set_input_files(str(proof))
+    page.get_by_test_id("submit").click()
+    expect(page.get_by_test_id("task-status")).to_have_text("完成待验收")
+
+    as_organizer(page)
+    page.goto(f"/rectification/task/{task.pk}/")
+    page.get_by_label("销号意见").fill("整改到位，予以销号")
+    page.get_by_test_id("verify").click()
+    expect(page.get_by_test_id("task-status")).to_have_text("已销号")
+
+    # ---- 10. The next cycle: the 2026 annual campaign lists it under 上期整改 --------------
+    page.context.clear_cookies()
+    login(page, "organizer", DEMO_PASSWORD)
+    annual = Campaign.objects.get(name=ANNUAL_NAME)
+    page.goto(f"/rectification/campaign/{annual.pk}/previous/")
+    prev = (
+        page.get_by_test_id("previous-row").filter(has_text="档案馆党支部").filter(has_text="申诉")
+    )
+    expect(prev.get_by_test_id("task-status")).to_have_text("已销号")
 
 
 def _has(cls):
