@@ -403,8 +403,11 @@ def _dimensions(rs: ResultSet) -> list[tuple[str, str, float | None]]:
 
 
 def _ballots(campaign: Campaign) -> tuple[list[str], dict[int, list[BallotShare]]]:
+    from kaoping.ballots.models import Appraisal
     from kaoping.ballots.tally import campaign_tally, hidden_note
 
+    if not Appraisal.objects.filter(campaign=campaign).exists():
+        return [], {}  # (campaign_tally fails on a campaign without appraisals)
     ct = campaign_tally(campaign)
     groups = [g.label for g in ct.groups]
     out: dict[int, list[BallotShare]] = {}

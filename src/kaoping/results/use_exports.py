@@ -177,7 +177,9 @@ def cadre_sections(f: CadreFile, *, new_page: bool) -> list[Section]:
         Section(
             heading=f"{f.person_name} · {f.post} · {f.unit_name}",
             lines=notes,
-            tables=[Table(["项目", "内容", "项目", "内容"], basic, [14, 36, 18, 32], wrap=(0, 1, 2, 3))],
+            tables=[
+                Table(["项目", "内容", "项目", "内容"], basic, [14, 36, 18, 32], wrap=(0, 1, 2, 3))
+            ],
             new_page=new_page,
         ),
         Section(
@@ -441,7 +443,7 @@ def _canvas_maker(font: str, footer: str) -> Callable[..., Any]:
     return NumberedCanvas
 
 
-def render_pdf(doc: Document) -> bytes:
+def render_pdf(doc: Document, *, progress: Any = None) -> bytes:
     """A4 portrait: title, meta lines, sections with tables; footer with the generated date
     and page numbers."""
     from reportlab.lib import colors
@@ -524,12 +526,24 @@ def render_pdf(doc: Document) -> bytes:
         bottomMargin=18 * mm, title=doc.title, author="考评", subject=doc.title,
         creator="Kaoping",
     )  # fmt: skip
+    if progress is not None:  # a job: report reportlab's layout progress
+        progress.start("生成 PDF", 1)
+
+        def report(kind: str, value: int) -> None:
+            if kind == "SIZE_EST":
+                progress.start("生成 PDF", max(int(value), 1))
+            elif kind == "PROGRESS":
+                progress.advance(int(value) - progress.done)
+
+        pdf.setProgressCallBack(report)
     pdf.build(story, canvasmaker=_canvas_maker(font, footer))
     return buf.getvalue()
 
 
 # ---- the export (audited) --------------------------------------------------------------------
 
+#: combined cadre PDFs with more files than this are made by a job (2,000 take about a minute)
+SYNC_CADRE_FILES = 150
 #: what may be exported: (kind, format)
 EXPORTS = {
     ("awards", "xlsx"), ("awards", "pdf"), ("accountability", "xlsx"), ("accountability", "pdf"),
@@ -545,7 +559,9 @@ class Export:
     rows: int
 
 
-def build(u: Usable, kind: str, fmt: str, *, target_id: int | None = None) -> Export:
+def build(
+    u: Usable, kind: str, fmt: str, *, target_id: int | None = None, progress: Any = None
+) -> Export:
     """The file for ``kind`` (awards, accountability, cadres, or one cadre's) in ``fmt``."""
     from django.core.exceptions import ValidationError
 
@@ -564,20 +580,31 @@ def build(u: Usable, kind: str, fmt: str, *, target_id: int | None = None) -> Ex
         cf = use.cadre_files(u, target_ids=[target_id] if kind == "cadre" else None)
         if kind == "cadre" and not cf.files:
             raise ValidationError("该考核对象没有干部考核档案")
-        data = cadre_workbook(cf) if fmt == "xlsx" else render_pdf(cadre_document(cf))
+        if fmt == "xlsx":
+            data = cadre_workbook(cf)
+        else:
+            data = render_pdf(cadre_document(cf), progress=progress)
         who = f"_{cf.files[0].person_name}" if kind == "cadre" else ""
         name, rows = f"{u.campaign.name}_{cf.title}{who}_{stamp}.{fmt}", len(cf.files)
     return Export(name, XLSX if fmt == "xlsx" else PDF, data, rows)
 
 
-def export(*, actor: Any, u: Usable, kind: str, fmt: str, target_id: int | None = None) -> Export:
+def export(
+    *,
+    actor: Any,
+    u: Usable,
+    kind: str,
+    fmt: str,
+    target_id: int | None = None,
+    progress: Any = None,
+) -> Export:
     """Build an export and audit it (what, format, rows, the rules applied)."""
     from django.db import transaction
 
     from kaoping.audit.actions import Action
     from kaoping.audit.services import log_action
 
-    out = build(u, kind, fmt, target_id=target_id)
+    out = build(u, kind, fmt, target_id=target_id, progress=progress)
     rs = u.result_set
     assert rs is not None
     with transaction.atomic():

@@ -105,6 +105,16 @@ def export(
     if target_id is not None:
         target_id = policy.get_target_for_user(request.user, campaign, target_id).pk
     u = use.usable(campaign)
+    if kind == "cadres" and fmt == "pdf" and u.ok:
+        n = use.counts(u).get("cadre_file", 0)
+        if n > use_exports.SYNC_CADRE_FILES:
+            from kaoping.jobs.services import enqueue
+
+            from .use_jobs import KIND
+
+            job = enqueue(KIND, actor=request.user,
+                          params={"campaign": campaign.pk, "kind": kind, "fmt": fmt})  # fmt: skip
+            return redirect("jobs:status", job.pk)
     try:
         out = use_exports.export(actor=request.user, u=u, kind=kind, fmt=fmt, target_id=target_id)
     except ValidationError as exc:
