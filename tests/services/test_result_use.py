@@ -112,8 +112,7 @@ def test_cadre_file_content(setup, tree):
     # the unit's earlier result
     assert [(p.campaign_name, p.grade, p.rank, p.of) for p in a1.previous] == [
         ("2024 年度党建工作考核", "较好", 2, 2)]  # fmt: skip
-    if use.rectification_hook() is None:
-        assert not a1.rectification.available and a1.rectification.text == "整改记录暂无"
+    assert a1.rectification.tasks == [] and a1.rectification.text == "整改记录暂无"
     assert a1.use_labels == ["具备评先评优资格"]
     # a2: one ballot only — withheld below the appraisal's minimum of three
     a2 = files[tree["a2"].code]
@@ -236,8 +235,6 @@ def test_cadre_pdfs_one_per_cadre_and_combined(setup, tree, organizer):
     assert len(reader.pages) >= 3  # one cadre a page at least
     for name in ("李书记", "王书记", "（未登记现任书记）", "抓党建思路清晰", "整改记录暂无",
                  "2024 年度党建工作考核", "票数不足 3 张"):  # fmt: skip
-        if name == "整改记录暂无" and use.rectification_hook() is not None:
-            continue
         assert name in text, name
     assert f"共 {len(reader.pages)} 页" in text
     one = use_exports.export(actor=organizer, u=u, kind="cadre", fmt="pdf",
@@ -259,3 +256,23 @@ def test_without_the_font_file_the_pdf_falls_back_to_stsong(setup, monkeypatch, 
         data = use_exports.build(u, "awards", "pdf").data
     assert data.startswith(b"%PDF") and b"STSong-Light" in data
     assert "STSong-Light" in caplog.text
+
+
+def test_open_rectification_tasks_are_in_the_file(setup, tree, organizer):
+    import datetime as dt
+
+    from kaoping.rectification.models import RectificationTask, SourceKind, TaskStatus
+
+    RectificationTask.objects.create(
+        campaign=setup.campaign, target=setup.targets["b1"], organization=tree["b1"],
+        problem="三会一课落实不到位", source_kind=SourceKind.GRADE, status=TaskStatus.OPEN,
+        deadline=dt.date(2020, 1, 31),
+    )  # fmt: skip
+    u = use.usable(setup.campaign)
+    (f,) = use.cadre_files(u, target_ids=[setup.targets["b1"].pk]).files
+    assert f.rectification.available and f.rectification.text == "未完成整改任务 1 项"
+    (task,) = f.rectification.tasks
+    assert task["problem"] == "三会一课落实不到位" and task["deadline"] == dt.date(2020, 1, 31)
+    assert task["status"] == "整改中" and task["overdue"]
+    _, text = _pdf_text(use_exports.build(u, "cadre", "pdf", target_id=setup.targets["b1"].pk).data)
+    assert "三会一课落实不到位" in text and "2020-01-31" in text and "已逾期" in text

@@ -536,6 +536,13 @@ def rectification_hook() -> Any:
     return getattr(selectors, "open_tasks_for", None)
 
 
+def _overdue(task: Any) -> bool:
+    flag = getattr(task, "overdue", None)
+    if flag is None:
+        flag = getattr(task, "is_overdue", False)
+    return bool(flag() if callable(flag) else flag)
+
+
 def _task(task: Any) -> dict[str, Any]:
     """What the file shows of a rectification task, read defensively (the rectification app
     owns the model)."""
@@ -546,7 +553,7 @@ def _task(task: Any) -> dict[str, Any]:
         "problem": str(problem),
         "deadline": deadline if isinstance(deadline, dt.date) else None,
         "status": str(status()) if callable(status) else str(getattr(task, "status", "") or ""),
-        "overdue": bool(getattr(task, "is_overdue", False)),
+        "overdue": _overdue(task),
     }
 
 
