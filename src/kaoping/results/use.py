@@ -536,6 +536,30 @@ def rectification_hook() -> Any:
     return getattr(selectors, "open_tasks_for", None)
 
 
+#: above this many units, open tasks are read in one query (not one ``open_tasks_for`` each)
+BATCH_UNITS = 50
+
+
+def _open_tasks(hook: Any, units: list[Any]) -> dict[int, list[Any]]:
+    """Open rectification tasks by unit id: ``open_tasks_for(unit)`` per unit, or for many units
+    one query with the same filter (the rectification app's active statuses)."""
+    if hook is None or not units:
+        return {}
+    if len(units) > BATCH_UNITS:
+        try:
+            from kaoping.rectification.models import ACTIVE_STATUSES, RectificationTask
+        except ImportError:
+            pass
+        else:
+            out: dict[int, list[Any]] = {}
+            for task in RectificationTask.objects.filter(
+                organization_id__in={u.pk for u in units}, status__in=ACTIVE_STATUSES
+            ).order_by("deadline", "pk"):
+                out.setdefault(task.organization_id, []).append(task)
+            return out
+    return {u.pk: list(hook(u)) for u in units}
+
+
 def _overdue(task: Any) -> bool:
     flag = getattr(task, "overdue", None)
     if flag is None:
@@ -588,15 +612,18 @@ def cadre_files(u: Usable, *, target_ids: list[int] | None = None) -> CadreFiles
     debriefings = _debriefings(campaign, {p.pk for p in people.values() if p is not None})
     previous = _previous(campaign, targets)
     hook = rectification_hook()
+    units = [
+        t.organization if t.organization_id else (people[t.pk].organization if people[t.pk] else None)
+        for t in targets
+    ]  # fmt: skip
+    open_tasks = _open_tasks(hook, [x for x in units if x is not None])
     means = (rs.summary or {}).get("dimension_means") or {}
     files = []
     for r, met in picked:
         t = r.target
         person = people[t.pk]
         unit = t.organization if t.organization_id else (person.organization if person else None)
-        tasks: list[dict[str, Any]] = []
-        if hook is not None and unit is not None:
-            tasks = [_task(x) for x in hook(unit)]
+        tasks = [_task(x) for x in open_tasks.get(unit.pk, [])] if unit is not None else []
         files.append(
             CadreFile(
                 target=t, result=r, person=person, unit=unit,
