@@ -50,8 +50,11 @@ def _self(setup: CampaignSetup, key: str, items: dict[str, Any]) -> None:
             SelfAssessmentItem.objects.create(assessment=sa, indicator=ind, score=Decimal(value))
 
 
-def scored_campaign(tree: dict[str, Any], organizer: Any) -> CampaignSetup:
-    setup = campaign_in_self_assessment(tree, organizer=organizer, status=Stage.CONSOLIDATION)
+def scored_campaign(tree: dict[str, Any], organizer: Any, *, version: Any = None) -> CampaignSetup:
+    """``version``: another published version holding the same leaves (e.g. plus a veto)."""
+    setup = campaign_in_self_assessment(
+        tree, organizer=organizer, status=Stage.CONSOLIDATION, version=version
+    )
     ind = setup.indicators
     sheet = ReviewSheet.objects.create(
         campaign=setup.campaign, reviewer=setup.reviewer, status=SheetStatus.SUBMITTED

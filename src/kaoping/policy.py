@@ -387,6 +387,12 @@ def can_approve_results(user: Any, campaign: Any) -> bool:
     )
 
 
+def can_use_results(user: Any, campaign: Any) -> bool:
+    """结果运用 (awards list, accountability list, cadre files and their exports): those who run
+    the campaign and those who approve its results."""
+    return can_manage_campaign(user, campaign) or can_approve_results(user, campaign)
+
+
 def result_access(user: Any, result_set: Any) -> str:
     """How much of a campaign's results the user sees: ``"all"`` (those who run it, and approvers
     once submitted), ``"subtree"`` (leaders: their subtree, once published), ``"own"`` (a target's
