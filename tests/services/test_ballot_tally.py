@@ -149,3 +149,15 @@ def test_ballot_inputs_feed_the_engine(campaign):
     everything = ballot_inputs(campaign)
     assert set(everything.question_codes) == {"Q1", "overall"}
     assert everything.inputs.count.sum() == 3 * 2 + 3 + 1
+
+
+def test_campaign_tally_of_a_campaign_without_appraisals(tree, organizer):
+    from kaoping.ballots.tally import campaign_tally
+
+    from ..collection_fixtures import campaign_in_self_assessment
+
+    setup = campaign_in_self_assessment(tree, organizer=organizer)
+    t = campaign_tally(setup.campaign)
+    assert t.groups == [] and t.question is None
+    assert [r.code for r in t.rows] == sorted(x.code for x in setup.targets.values())
+    assert all(r.cells == [] for r in t.rows)

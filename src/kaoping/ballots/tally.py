@@ -371,6 +371,11 @@ def campaign_tally(campaign: Any) -> CampaignTally:
     from kaoping.indicators.constants import RaterGroupCode
 
     appraisals = list(Appraisal.objects.filter(campaign=campaign).order_by("id"))
+    if not appraisals:  # no 民主测评 in this campaign: no columns
+        rows = campaign.targets.order_by("code").values_list("id", "code", "name")
+        return CampaignTally(
+            labels=[], groups=[], rows=[CampaignRow(t, c, n, []) for t, c, n in rows], question=None
+        )
     group_labels = dict(RaterGroupCode.choices)
     codes = list(dict.fromkeys(a.rater_group for a in appraisals))
     minimum = {g: max(a.min_breakdown for a in appraisals if a.rater_group == g) for g in codes}
