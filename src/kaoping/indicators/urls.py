@@ -15,6 +15,7 @@ urlpatterns = [
     path("versions/<int:pk>/ahp/", views_ahp.ahp_page, name="ahp"),
     path("versions/<int:pk>/ahp/compute/", views_ahp.ahp_compute, name="ahp_compute"),
     path("versions/<int:pk>/weights/", views_ahp.weights_page, name="weights"),
+    path("versions/<int:pk>/entropy/", views_ahp.entropy_page, name="entropy"),
     path("versions/<int:pk>/settings/", views.version_settings, name="settings"),
     path("indicators/<int:pk>/edit/", views.indicator_edit, name="indicator_edit"),
     path("indicators/<int:pk>/move/", views.indicator_move, name="indicator_move"),

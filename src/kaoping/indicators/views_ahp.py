@@ -177,3 +177,75 @@ def _int_or_404(value: str) -> int:
         return int(value)
     except ValueError as exc:
         raise Http404 from exc
+
+
+@login_required
+def entropy_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Objective weights of ``?parent=``'s children from a finished campaign (熵权法), shown
+    beside the current weights and combined with them; applied on POST."""
+    from kaoping import policy
+
+    from . import data_weights as dw
+
+    try:
+        version = _writable_version(request, pk)
+    except PublishedVersionError as exc:
+        return _refused(request, pk, str(exc))
+    data = request.POST if request.method == "POST" else request.GET
+    parent = None
+    if data.get("parent"):
+        parent = version.indicators.filter(pk=_int_or_404(str(data["parent"]))).first()
+        if parent is None:
+            raise Http404
+    campaigns = dw.source_campaigns(version, policy.visible_campaigns(request.user))
+    campaign = None
+    if data.get("campaign"):
+        campaign = campaigns.filter(pk=_int_or_404(str(data["campaign"]))).first()
+        if campaign is None:
+            raise Http404
+    alpha_text = str(data.get("alpha") or "50")
+    result, errors = None, []
+    if campaign is not None:
+        alpha: Any
+        try:
+            alpha = float(alpha_text) / 100
+        except ValueError:
+            alpha = alpha_text  # refused by the service with its message
+        try:
+            if request.method == "POST":
+                dw.apply_data_weights(
+                    actor=request.user, version=version, parent=parent, campaign=campaign,
+                    alpha=alpha,
+                )  # fmt: skip
+                messages.success(
+                    request,
+                    f"已按“{campaign.name}”的数据设置“{parent.name if parent else '一级指标'}”的权重。",
+                )
+                return redirect("indicators:version", version.pk)
+            result = dw.data_weights(version, parent, campaign, alpha)
+        except PublishedVersionError as exc:
+            return _refused(request, version.pk, str(exc))
+        except ValidationError as exc:
+            errors = exc.messages
+    rows = []
+    if result is not None:
+        rows = [
+            {"kid": k, "subjective": s * 100, "objective": o * 100, "combined": c * 100}
+            for k, s, o, c in zip(
+                result.kids, result.subjective, result.objective, result.combined, strict=True
+            )
+        ]
+    return render(
+        request,
+        "indicators/entropy.html",
+        {
+            "version": version,
+            "parent": parent,
+            "campaigns": campaigns,
+            "campaign": campaign,
+            "alpha": alpha_text,
+            "result": result,
+            "rows": rows,
+            "errors": errors,
+        },
+    )
