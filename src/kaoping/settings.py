@@ -69,18 +69,20 @@ INSTALLED_APPS = [
     "kaoping.rectification",
 ]
 
+# kaoping.core.middleware.* wrap the middleware of the same name so that the anonymous ballot
+# pages (/v/) bypass it (no session, no login, no messages); CSRF and the headers stay.
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "kaoping.core.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "kaoping.audit.middleware.RequestContextMiddleware",
-    "kaoping.accounts.middleware.PasswordChangeRequiredMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    "kaoping.core.middleware.AuthenticationMiddleware",
+    "kaoping.core.middleware.RequestContextMiddleware",
+    "kaoping.core.middleware.PasswordChangeRequiredMiddleware",
+    "kaoping.core.middleware.MessageMiddleware",
+    "kaoping.core.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

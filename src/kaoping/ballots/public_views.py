@@ -10,7 +10,6 @@ localStorage (``static/ballots/vote.js``) until they are submitted.
 from __future__ import annotations
 
 import hmac
-import json
 from typing import Any
 
 from django.conf import settings
@@ -129,31 +128,20 @@ def _context(appraisal: Appraisal, ballot_targets: list[tuple[int, str, str]],
 
 
 # The empty ballot form is the same for every token of an appraisal: it is rendered once per
-# design (appraisal, its name, questions, grades and targets — read on every request, so an
-# edit shows at once) and kept per process; each request puts in its CSRF token and store key.
+# process and open appraisal and kept with its design (``services.open_design``, which cannot
+# change while the appraisal is open); each request puts in its CSRF token and store key.
 _CSRF_MARK = "kp-csrf-mark-7f3a9c"
 _STORE_MARK = "kp-store-mark-2b8e41"
-_FORMS: dict[tuple[Any, ...], str] = {}
-_FORMS_MAX = 64
 
 
 def _empty_ballot(request: HttpRequest, appraisal: Appraisal, store_key: str) -> HttpResponse:
-    ballot_targets = services.ballot_targets(appraisal)
-    key = (
-        appraisal.pk,
-        appraisal.name,
-        json.dumps([appraisal.questions, appraisal.grades], sort_keys=True, ensure_ascii=False),
-        tuple(ballot_targets),
-    )
-    html = _FORMS.get(key)
+    design_ = services.open_design(appraisal)
+    html = design_.form
     if html is None:
-        context = _context(appraisal, ballot_targets)
+        context = _context(appraisal, design_.targets)
         context["store_key"] = _STORE_MARK
         context["csrf_token"] = _CSRF_MARK
-        html = render_to_string("ballots/vote_ballot.html", context)
-        if len(_FORMS) >= _FORMS_MAX:
-            _FORMS.clear()
-        _FORMS[key] = html
+        html = design_.form = render_to_string("ballots/vote_ballot.html", context)
     html = html.replace(_CSRF_MARK, get_token(request)).replace(_STORE_MARK, store_key)
     return _private(HttpResponse(html))
 
@@ -206,7 +194,8 @@ def _submit(request: HttpRequest, credential: str, ip: str | None) -> HttpRespon
         services.cast(credential=credential, answers=answers)
     except services.AnswerError as exc:
         token = services.lookup_token(credential)
-        context = ballot_context(token.appraisal, answers, exc.errors)  # type: ignore[union-attr]
+        appraisal = token.appraisal  # type: ignore[union-attr]
+        context = _context(appraisal, services.open_design(appraisal).targets, answers, exc.errors)
         context["store_key"] = _store_key(credential)
         return _private(render(request, "ballots/vote_ballot.html", context, status=400))
     except services.BallotError as exc:

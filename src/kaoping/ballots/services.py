@@ -62,7 +62,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from kaoping.audit.services import log_action
-from kaoping.campaigns.models import Stage
+from kaoping.campaigns.models import Campaign, Stage
 from kaoping.campaigns.services import stage_is_open
 from kaoping.campaigns.workflow import index as stage_index
 from kaoping.indicators.constants import RaterGroupCode
@@ -119,38 +119,136 @@ class AnswerError(BallotError):
 
 
 def lookup_token(credential: str) -> Token | None:
-    """The token for a scanned token or a typed short code (None if unknown)."""
+    """The token for a scanned token or a typed short code (None if unknown), with its
+    appraisal and campaign: one query reading only what the ballot pages check on every request
+    (the token's state, the appraisal's status and window, the campaign's stage). The
+    appraisal's design (name, questions, grades, targets) comes from ``open_design``; any other
+    field is still loaded on first access."""
     hashed = credential_hashes(credential)
     if hashed is None:
         return None
     field, value = hashed
-    # Sliced without an ORDER BY: ``first()`` would add ``ORDER BY id``, and PostgreSQL may then
-    # walk the primary key instead of the unique hash index (slow with tens of thousands).
-    # Only what the ballot pages use (the campaign's JSON settings are not read and decoded on
-    # every ballot); anything else is still loaded on first access.
-    rows = list(
-        Token.objects.select_related("appraisal", "appraisal__campaign")
-        .only(*_TOKEN_FIELDS)
-        .filter(**{field: value})[:1]
+    with connection.cursor() as cursor:
+        cursor.execute(_lookup_sql(field), [value])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    db = connection.alias
+    token = Token.from_db(db, _TOKEN_FIELDS, row[0:4])
+    opens_at, closes_at, created_at = (_db_datetime(v) for v in row[8:11])
+    appraisal = Appraisal.from_db(
+        db, _APPRAISAL_FIELDS, (*row[4:8], opens_at, closes_at, created_at)
     )
-    return rows[0] if rows else None
+    campaign = Campaign.from_db(db, _CAMPAIGN_FIELDS, row[11:13])
+    appraisal.campaign = campaign
+    token.appraisal = appraisal
+    if appraisal.status != AppraisalStatus.OPEN:
+        forget_design(appraisal.pk)
+    return token
 
 
-_TOKEN_FIELDS = (
-    "id",
-    "used",
-    "voided",
-    "appraisal__id",
-    "appraisal__name",
-    "appraisal__mode",
-    "appraisal__status",
-    "appraisal__questions",
-    "appraisal__grades",
-    "appraisal__opens_at",
-    "appraisal__closes_at",
-    "appraisal__campaign__id",
-    "appraisal__campaign__status",
-)
+# In the order of each model's concrete fields (``Model.from_db`` defers the others).
+_TOKEN_FIELDS = ("id", "appraisal_id", "used", "voided")
+_APPRAISAL_FIELDS = (
+    "id", "campaign_id", "mode", "status", "opens_at", "closes_at", "created_at",
+)  # fmt: skip
+_CAMPAIGN_FIELDS = ("id", "status")
+_LOOKUP_SQL: dict[tuple[str, str], str] = {}
+
+
+def _lookup_sql(field: str) -> str:
+    """The look-up by ``token_hash`` or ``short_hash`` (unique indexes; no ORDER BY, which
+    could make PostgreSQL walk the primary key instead), written once per database vendor."""
+    key = (connection.vendor, field)
+    sql = _LOOKUP_SQL.get(key)
+    if sql is None:
+        if field not in ("token_hash", "short_hash"):
+            raise ValueError(field)
+        qn = connection.ops.quote_name
+        t, a, c = (
+            qn(Token._meta.db_table),
+            qn(Appraisal._meta.db_table),
+            qn(Campaign._meta.db_table),
+        )
+        columns = [f"{t}.{qn(f)}" for f in _TOKEN_FIELDS]
+        columns += [f"{a}.{qn(f)}" for f in _APPRAISAL_FIELDS]
+        columns += [f"{c}.{qn(f)}" for f in _CAMPAIGN_FIELDS]
+        sql = (
+            f"SELECT {', '.join(columns)} FROM {t} "  # noqa: S608 - names, not values
+            f"INNER JOIN {a} ON {a}.{qn('id')} = {t}.{qn('appraisal_id')} "
+            f"INNER JOIN {c} ON {c}.{qn('id')} = {a}.{qn('campaign_id')} "
+            f"WHERE {t}.{qn(field)} = %s LIMIT 1"
+        )
+        _LOOKUP_SQL[key] = sql
+    return sql
+
+
+def _db_datetime(value: Any) -> dt.datetime | None:
+    """A datetime column read with a plain cursor, as the ORM would return it (SQLite gives
+    naive UTC datetimes or text; PostgreSQL aware datetimes)."""
+    convert = getattr(connection.ops, "convert_datetimefield_value", None)
+    if value is None or convert is None:
+        return value
+    return convert(value, None, connection)
+
+
+# ---- the design of an open appraisal, kept per process -------------------------------------
+
+
+class OpenDesign:
+    """What every ballot of an open appraisal shares: its name, questions, grades and targets
+    (``(pk, name, group_name)`` in ballot order), and the empty ballot form once rendered
+    (``public_views``). None of it can change while the appraisal is open: ``update_design``
+    works on drafts only, targets are added and removed only before the campaign reaches 测评,
+    and an appraisal never goes back from open to draft."""
+
+    __slots__ = ("stamp", "name", "questions", "grades", "targets", "target_ids", "form")
+
+    def __init__(self, stamp: Any, name: str, questions: list[dict[str, Any]],
+                 grades: list[dict[str, Any]], targets: list[tuple[int, str, str]]) -> None:  # fmt: skip
+        self.stamp = stamp
+        self.name = name
+        self.questions = questions
+        self.grades = grades
+        self.targets = targets
+        self.target_ids = [pk for pk, _, _ in targets]
+        self.form: str | None = None
+
+
+# appraisal id → its design, while it is open. An entry is trusted only for the same
+# appraisal (``_design_stamp``: the id with its creation time, which a database that reuses ids
+# — SQLite after a rolled-back test — does not repeat) and dropped once the appraisal is seen
+# closed (``lookup_token``) or closed in this process (``close_appraisal``).
+_DESIGNS: dict[int, OpenDesign] = {}
+_DESIGNS_MAX = 256
+
+
+def _design_stamp(appraisal: Appraisal) -> Any:
+    return (appraisal.pk, appraisal.created_at)
+
+
+def open_design(appraisal: Appraisal) -> OpenDesign:
+    """The design of an appraisal that is open (the caller has checked ``window_state``), from
+    this process's memory after the first ballot; its name, questions and grades are also put
+    on ``appraisal`` (so they are not read again)."""
+    stamp = _design_stamp(appraisal)
+    found = _DESIGNS.get(appraisal.pk)
+    if found is None or found.stamp != stamp:
+        name, questions, grades = Appraisal.objects.filter(pk=appraisal.pk).values_list(
+            "name", "questions", "grades"
+        )[0]
+        found = OpenDesign(stamp, name, questions, grades, ballot_targets(appraisal))
+        if len(_DESIGNS) >= _DESIGNS_MAX:
+            _DESIGNS.clear()
+        _DESIGNS[appraisal.pk] = found
+    appraisal.name = found.name
+    appraisal.questions = found.questions
+    appraisal.grades = found.grades
+    return found
+
+
+def forget_design(appraisal_id: int) -> None:
+    _DESIGNS.pop(appraisal_id, None)
 
 
 def window_state(
@@ -334,10 +432,45 @@ def _insert_ballot(appraisal_id: int, answers: list[BallotAnswer], now: dt.datet
         appraisal_id=appraisal_id, cast_on=timezone.localdate(now), source=BallotSource.ONLINE
     )
     Ballot.objects.bulk_create([ballot])
+    _insert_answers(ballot.pk, answers)
+
+
+def _insert_answers(ballot_id: uuid.UUID, answers: list[BallotAnswer]) -> None:
+    """The ballot's answers, in one INSERT."""
     for a in answers:
         a.pk = uuid.uuid4()
-        a.ballot = ballot
+        a.ballot_id = ballot_id
     BallotAnswer.objects.bulk_create(answers)
+
+
+_CONSUME_INTO_BALLOT_SQL: list[str] = []
+
+
+def _consume_into_ballot(
+    token_id: int, appraisal_id: int, ballot_id: uuid.UUID, now: dt.datetime
+) -> int:
+    """PostgreSQL, inside the cast's transaction: ``_consume`` and the ballot row's INSERT in
+    one statement (one round trip): the row is inserted only if the token was consumed. The
+    number of ballots inserted (0 or 1)."""
+    if not _CONSUME_INTO_BALLOT_SQL:
+        qn = connection.ops.quote_name
+        token, appraisal = qn(Token._meta.db_table), qn(Appraisal._meta.db_table)
+        ballot = qn(Ballot._meta.db_table)
+        _CONSUME_INTO_BALLOT_SQL.append(
+            f"WITH consumed AS (UPDATE {token} SET {qn('used')} = true "  # noqa: S608
+            f"WHERE {qn('id')} = %s AND NOT {qn('used')} AND NOT {qn('voided')} "
+            f"AND EXISTS (SELECT 1 FROM {appraisal} WHERE {qn('id')} = %s "
+            f"AND {qn('status')} = %s FOR SHARE) RETURNING 1) "
+            f"INSERT INTO {ballot} ({qn('id')}, {qn('appraisal_id')}, {qn('cast_on')}, "
+            f"{qn('source')}) SELECT %s, %s, %s, %s FROM consumed"
+        )
+    params = [
+        token_id, appraisal_id, AppraisalStatus.OPEN.value,
+        ballot_id, appraisal_id, timezone.localdate(now), BallotSource.ONLINE.value,
+    ]  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(_CONSUME_INTO_BALLOT_SQL[0], params)
+        return cursor.rowcount
 
 
 def cast(
@@ -358,15 +491,24 @@ def cast(
     if state:
         raise BallotError(state)
     appraisal = token.appraisal
-    rows = clean_answers(appraisal, answers, target_ids(appraisal))
+    rows = clean_answers(appraisal, answers, open_design(appraisal).target_ids)
 
     def store() -> None:
         with transaction.atomic():
-            if _consume(token.pk, appraisal.pk) != 1:
+            if connection.vendor == "postgresql":
+                # The token consumed and the ballot row inserted by one statement.
+                ballot_id = uuid.uuid4()
+                done = _consume_into_ballot(token.pk, appraisal.pk, ballot_id, now)
+            else:
+                done = _consume(token.pk, appraisal.pk)
+            if done != 1:
                 _lock_open(appraisal.pk)  # closed in the meantime: "expired"
                 voided = Token.objects.filter(pk=token.pk, voided=True, used=False).exists()
                 raise BallotError("voided" if voided else "used")
-            _insert_ballot(appraisal.pk, rows, now)
+            if connection.vendor == "postgresql":
+                _insert_answers(ballot_id, rows)
+            else:
+                _insert_ballot(appraisal.pk, rows, now)
             if not _count_after_commit():
                 _count_use(appraisal.pk, now)
 
@@ -595,6 +737,7 @@ def close_appraisal(*, actor: Any, appraisal: Appraisal) -> Appraisal:
         raise ValidationError("只有投票中的测评可以结束")
     locked.status = AppraisalStatus.CLOSED
     locked.save(update_fields=["status"])
+    forget_design(locked.pk)  # other processes drop theirs when they see it closed
     n = _reorder_storage(locked)
     figures = turnout(locked)
     log_action(
