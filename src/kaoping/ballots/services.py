@@ -321,19 +321,22 @@ def clean_answers(
             if not 0 <= grade < n_grades:
                 errors[f"{target_id}:{q['code']}"] = f"请评价“{q['text']}”"
                 continue
-            rows.append(
-                BallotAnswer(target_id=target_id, question=q["code"], grade=grade, comment="")
-            )
+            rows.append(_answer(target_id, q["code"], grade, ""))
         text = str(given.get(design.COMMENT) or "").strip() if comment else ""
         if len(text) > design.COMMENT_MAX:
             errors[f"{target_id}:{design.COMMENT}"] = f"意见建议最多 {design.COMMENT_MAX} 字"
         elif text:
-            rows.append(
-                BallotAnswer(target_id=target_id, question=design.COMMENT, grade=None, comment=text)
-            )
+            rows.append(_answer(target_id, design.COMMENT, None, text))
     if errors:
         raise AnswerError(errors)
     return rows
+
+
+def _answer(target_id: int, question: str, grade: int | None, comment: str) -> BallotAnswer:
+    # Positional (id, ballot, target, question, grade, comment): Django's fast path, about
+    # three times cheaper than keywords (a ballot has dozens of answers). The id and the ballot
+    # are set when the ballot is stored (``_insert_answers``).
+    return BallotAnswer(None, None, target_id, question, grade, comment)
 
 
 def target_ids(appraisal: Appraisal) -> list[int]:
