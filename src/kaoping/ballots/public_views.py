@@ -20,7 +20,6 @@ from django.template.loader import render_to_string
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
-from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_http_methods
 
 from kaoping.audit.context import client_ip
@@ -134,7 +133,7 @@ _CSRF_MARK = "kp-csrf-mark-7f3a9c"
 _STORE_MARK = "kp-store-mark-2b8e41"
 
 
-def _empty_ballot(request: HttpRequest, appraisal: Appraisal, store_key: str) -> HttpResponse:
+def _empty_ballot(appraisal: Appraisal, csrf_token: str, store_key: str) -> HttpResponse:
     design_ = services.open_design(appraisal)
     html = design_.form
     if html is None:
@@ -142,7 +141,7 @@ def _empty_ballot(request: HttpRequest, appraisal: Appraisal, store_key: str) ->
         context["store_key"] = _STORE_MARK
         context["csrf_token"] = _CSRF_MARK
         html = design_.form = render_to_string("ballots/vote_ballot.html", context)
-    html = html.replace(_CSRF_MARK, get_token(request)).replace(_STORE_MARK, store_key)
+    html = html.replace(_CSRF_MARK, csrf_token).replace(_STORE_MARK, store_key)
     return _private(HttpResponse(html))
 
 
@@ -170,14 +169,18 @@ def entry(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@ensure_csrf_cookie
 @require_http_methods(["GET", "POST"])
 def ballot(request: HttpRequest, credential: str) -> HttpResponse:
     ip = client_ip(request)
+    if request.method == "POST":
+        if not services.guess_allowed(ip):
+            return _state(request, "limited")
+        return _submit(request, credential, ip)
+    # Every ballot page sets the CSRF cookie (as ``ensure_csrf_cookie`` would); the form uses
+    # this same masked token (each ``get_token`` call masks the secret anew: one is enough).
+    csrf_token = get_token(request)
     if not services.guess_allowed(ip):
         return _state(request, "limited")
-    if request.method == "POST":
-        return _submit(request, credential, ip)
     token = services.lookup_token(credential)
     if token is None:
         services.record_failed_guess(ip)
@@ -185,7 +188,7 @@ def ballot(request: HttpRequest, credential: str) -> HttpResponse:
     state = services.token_state(token, campaign_fresh=True)
     if state:
         return _state(request, state, credential)
-    return _empty_ballot(request, token.appraisal, _store_key(credential))
+    return _empty_ballot(token.appraisal, csrf_token, _store_key(credential))
 
 
 def _submit(request: HttpRequest, credential: str, ip: str | None) -> HttpResponse:
