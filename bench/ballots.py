@@ -19,6 +19,11 @@ fresh token (which sets the CSRF cookie and carries the form token) and POST a f
 In the same run the reference: a bare Django view that inserts one row (``ballots.bench_urls``),
 POSTed by the same clients for ``--baseline-seconds``.
 
+The machine is shared by the client, the server and PostgreSQL (and whatever else runs on it):
+the rates move with that load. The run also reports the CPU time the gunicorn workers and the
+database's server processes spent per ballot and per reference insert (from ``/proc``), and the
+client's own CPU share, which do not.
+
 The server is started with a small settings wrapper written to the temporary folder: the product's
 settings, the URLconf plus the reference view, and plain static storage (no collectstatic).
 
@@ -298,6 +303,60 @@ def p99_ms(latencies: list[float]) -> float:
     return 1000 * ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
+# ---- CPU accounting ------------------------------------------------------------------------
+# The machine is shared (the client, the server, PostgreSQL, and whatever else runs): rates
+# move with the load around them, CPU time spent per ballot much less. Read from /proc (Linux).
+
+
+def _cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(stat.parent.name))
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def _db_backends() -> list[int]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        return [r[0] for r in cursor.fetchall()]
+
+
+class CpuMeter:
+    """CPU seconds used by the gunicorn workers and by the database's server processes."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.start = self._sample()
+
+    def _sample(self) -> dict[str, dict[int, float]]:
+        workers = _children(self.server_pid)
+        return {
+            "app": {p: _cpu_seconds(p) for p in workers},
+            "db": {p: _cpu_seconds(p) for p in _db_backends()},
+        }
+
+    def stop(self) -> dict[str, float]:
+        end = self._sample()
+        return {k: sum(v - self.start[k].get(p, 0.0) for p, v in end[k].items()) for k in end}
+
+
 # ---- the server ----------------------------------------------------------------------------
 
 
@@ -383,19 +442,25 @@ def run(args: argparse.Namespace) -> int:
     try:
         pool = list(data["tokens"])
         fields = urlencode(data["fields"]).encode()
+        client_cpu = time.process_time()
+        meter = CpuMeter(server.pid)
         ballots, elapsed = asyncio.run(
             run_load(
                 args.clients, args.seconds,
                 lambda stop, stats: voter(port, stop, pool, fields, stats),
             )
         )  # fmt: skip
+        client_cpu = time.process_time() - client_cpu
+        cpu = meter.stop()
         path = f"/bench/insert/{data['baseline']}/"
+        meter = CpuMeter(server.pid)
         base, base_elapsed = asyncio.run(
             run_load(
                 args.clients, args.baseline_seconds,
                 lambda stop, stats: inserter(port, stop, path, stats),
             )
         )  # fmt: skip
+        base_cpu = meter.stop()
     finally:
         stop_server(server)
     counted = count_stored(data["appraisal"], data["baseline"])
@@ -410,8 +475,15 @@ def run(args: argparse.Namespace) -> int:
         f"ballots: acknowledged={ballots.acknowledged} stored={stored} tokens_used={used} "
         f"tokens_used_twice={used_twice} refused={ballots.refused} "
         f"indeterminate={ballots.indeterminate} get_errors={ballots.get_errors} "
-        f"p50_ms={median:.1f} seconds={elapsed:.1f} "
+        f"p50_ms={median:.1f} seconds={elapsed:.1f} client_cpu={100 * client_cpu / elapsed:.0f}% "
         f"gunicorn={args.workers}x{args.threads} gthread clients={args.clients}",
+        flush=True,
+    )
+    n_ballots, n_base = max(1, ballots.acknowledged), max(1, base.acknowledged)
+    print(
+        f"cpu per ballot (GET+POST): app={1000 * cpu['app'] / n_ballots:.2f} ms "
+        f"db={1000 * cpu['db'] / n_ballots:.2f} ms; per baseline insert: "
+        f"app={1000 * base_cpu['app'] / n_base:.2f} ms db={1000 * base_cpu['db'] / n_base:.2f} ms",
         flush=True,
     )
     print(
