@@ -11,6 +11,13 @@ Exactly one ballot per token
     (``database is locked``) is retried with backoff a bounded number of times; a ballot is only
     acknowledged once its transaction has committed.
 
+    On PostgreSQL the consuming UPDATE and the ballot row's INSERT are one statement (a
+    data-modifying CTE: the row is inserted only if the token was consumed), followed by the
+    answers' one INSERT. The ballot pages read the token with its appraisal and campaign in one
+    query; the appraisal's design (name, questions, grades, targets, the rendered empty form) is
+    kept per process while it is open (``open_design``: it cannot change then) and dropped once
+    it is seen closed. The window, the status and the token are read on every request.
+
 Anonymity
     A ballot row holds the appraisal, the day and the source, nothing else. No audit entry is
     written per ballot (the audit log would date and order them); only issuing, voiding, opening
