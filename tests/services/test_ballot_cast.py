@@ -7,7 +7,6 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
 from django.utils import timezone
 
 from kaoping.audit.models import AuditEntry
@@ -242,24 +241,40 @@ def test_invalid_answers_are_refused_and_the_token_stays_unused(opened, spoil):
 
 def test_crash_mid_submit_leaves_the_token_unused(opened, monkeypatch):
     a, pairs = opened
-    real = QuerySet.bulk_create
 
-    def crash(self, objs, *args, **kwargs):
-        objs = list(objs)
-        if objs and isinstance(objs[0], BallotAnswer):
-            raise RuntimeError("power cut")
-        return real(self, objs, *args, **kwargs)
+    def crash(*args, **kwargs):
+        raise RuntimeError("power cut")
 
-    monkeypatch.setattr(QuerySet, "bulk_create", crash)
+    # the answers' INSERT fails after the token was consumed (and, on PostgreSQL, after the
+    # ballot row was inserted by the same statement)
+    monkeypatch.setattr(services, "_insert_answers", crash)
+    monkeypatch.setattr(services, "_insert_ballot", crash)
     with pytest.raises(RuntimeError):
         services.cast(credential=pairs[0][0], answers=full_answers(a))
     assert not Ballot.objects.exists()
     assert not BallotAnswer.objects.exists()
     assert not Token.objects.filter(used=True).exists()
     assert not TokenUse.objects.exists()
-    monkeypatch.setattr(QuerySet, "bulk_create", real)
+    monkeypatch.undo()
     services.cast(credential=pairs[0][0], answers=full_answers(a))  # the slip still works
     assert Ballot.objects.count() == 1
+
+
+def test_answers_are_stored_as_given(opened):
+    a, pairs = opened
+    answers = full_answers(a, grade=lambda ti, qi: (ti + qi) % 4, comment="作风扎实")
+    services.cast(credential=pairs[0][0], answers=answers)
+    got = {
+        (x.target_id, x.question, x.grade, x.comment)
+        for x in BallotAnswer.objects.filter(ballot=Ballot.objects.get())
+    }
+    want = set()
+    for t, row in answers.items():
+        for q, v in row.items():
+            want.add((t, q, None, v) if q == design.COMMENT else (t, q, v, ""))
+    if not design.has_comment(a):
+        want = {w for w in want if w[1] != design.COMMENT}
+    assert got == want
 
 
 def test_no_audit_entry_per_ballot(organizer, opened):
