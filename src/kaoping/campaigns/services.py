@@ -300,32 +300,42 @@ def add_cadre_targets(
         raise ValidationError(f"“{root.name}”不在本活动组织单位“{campaign.owner.name}”的范围内")
     if not (secretaries or cadres):
         raise ValidationError("请至少选择“书记”或“领导干部”之一")
-    orgs = subtree(root, include_dissolved=False)
+    # Ids first (plain lists): nested subqueries with joins plan badly on tables just filled in
+    # the same transaction (statistics not yet gathered), e.g. when the demo is built.
+    org_ids = list(subtree(root, include_dissolved=False).values_list("pk", flat=True))
     q = Q(pk__in=[])
     if secretaries:
         q |= Q(
-            pk__in=Post.objects.filter(
-                organization__in=orgs, title=PostTitle.SECRETARY, ended_on__isnull=True
-            ).values("person_id")
+            pk__in=list(
+                Post.objects.filter(
+                    organization_id__in=org_ids, title=PostTitle.SECRETARY, ended_on__isnull=True
+                ).values_list("person_id", flat=True)
+            )
         )
     if cadres:
-        q |= Q(organization__in=orgs, is_leading_cadre=True)
-    people = (
+        q |= Q(organization_id__in=org_ids, is_leading_cadre=True)
+    people = list(
         Person.objects.filter(q, is_active=True, organization__isnull=False)
-        .select_related("organization", "organization__parent")
+        .select_related("organization")
         .order_by("organization__path", "staff_no")
     )
+    parent_ids = {p.organization.parent_id for p in people if p.organization.parent_id}
+    parents = Organization.objects.in_bulk(list(parent_ids))
     present = set(campaign.targets.values_list("person_id", flat=True))
+
+    def group(p: Person) -> Organization:
+        # ranked within the parent organization of their unit (a secretary among the
+        # secretaries of the same 党总支)
+        return parents.get(p.organization.parent_id) or p.organization  # type: ignore[arg-type]
+
     created = Target.objects.bulk_create(
         Target(
             campaign=campaign,
             person=p,
             code=p.staff_no,
             name=p.name,
-            # ranked within the parent organization of their unit (a secretary among the
-            # secretaries of the same 党总支)
-            group_code=(p.organization.parent or p.organization).code,
-            group_name=(p.organization.parent or p.organization).name,
+            group_code=group(p).code,
+            group_name=group(p).name,
         )
         for p in people
         if p.pk not in present
