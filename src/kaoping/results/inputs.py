@@ -106,7 +106,7 @@ def _hash_arrays(*arrays: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def _kind_summary(name: str, arrays: tuple[np.ndarray, ...]) -> dict[str, Any]:
+def _kind_summary(arrays: tuple[np.ndarray, ...]) -> dict[str, Any]:
     return {"hash": _hash_arrays(*arrays), "rows": int(len(arrays[0]))}
 
 
@@ -133,7 +133,6 @@ def gather(campaign: Any) -> Gathered:
     group_index = tree.group_index()
     by_pk = {ind.pk: ind for ind in order}
     code_of = {ind.pk: ind.code for ind in order}
-    kinds = {n.code: (n.rule.kind if n.rule else None) for n in tree.nodes}
     notes: list[str] = []
 
     review_group = REVIEW_GROUP if REVIEW_GROUP in group_index else None
@@ -142,7 +141,7 @@ def gather(campaign: Any) -> Gathered:
     g_review = group_index.get(review_group or "", -1)
 
     scores = _review_scores(campaign, tree, t_index, node_index, code_of, g_review, by_pk)
-    occ = _occurrences(campaign, tree, t_index, unit_of, by_pk, code_of, kinds)
+    occ = _occurrences(campaign, tree, t_index, unit_of, by_pk, code_of)
     values = _values(campaign, t_index, node_index, code_of)
     vetoes = _vetoes(campaign, t_index, unit_of, node_index, code_of, tree)
     ballots = _ballots(campaign, tree, targets)
@@ -151,16 +150,14 @@ def gather(campaign: Any) -> Gathered:
 
     s = inputs.scores
     summary = {
-        "scores": _kind_summary("scores", (s.target, s.indicator, s.group, s.rater, s.value)),
+        "scores": _kind_summary((s.target, s.indicator, s.group, s.rater, s.value)),
         "values": _kind_summary(
-            "values", (inputs.values.target, inputs.values.indicator, inputs.values.value)
+            (inputs.values.target, inputs.values.indicator, inputs.values.value)
         ),
         "occurrences": _kind_summary(
-            "occurrences",
             (inputs.occurrences.target, inputs.occurrences.item, inputs.occurrences.count),
         ),
         "ballots": _kind_summary(
-            "ballots",
             (
                 inputs.ballots.target,
                 inputs.ballots.question,
@@ -169,7 +166,7 @@ def gather(campaign: Any) -> Gathered:
                 inputs.ballots.count,
             ),
         ),
-        "vetoes": _kind_summary("vetoes", (inputs.vetoes.target, inputs.vetoes.indicator)),
+        "vetoes": _kind_summary((inputs.vetoes.target, inputs.vetoes.indicator)),
     }
     from kaoping.engine.evaluate import ENGINE_VERSION
 
@@ -291,7 +288,6 @@ def _occurrences(
     unit_of: dict[int, int | None],
     by_pk: dict[int, Any],
     code_of: dict[int, str],
-    kinds: dict[str, str | None],
 ) -> OccurrenceInputs:
     """Item counts: the mean over submitted review sheets (and self-assessment) for rated
     occurrence leaves; the sum of daily records for leaves fed by 平时考核纪实."""
