@@ -277,11 +277,12 @@ def detach_evidence(
 
 
 @transaction.atomic
-def upload_evidence(*, actor: Any, organization: Any, uploaded_file: Any) -> Evidence:
-    """Check, hash and store an upload as the organization's evidence. Uploading bytes the unit
-    already holds gives back its existing evidence (``evidence.reused`` is then True)."""
-    if not sel.may_upload_for(actor, organization):
-        raise PermissionDenied("不能为该党组织上传佐证材料")
+def store_evidence(
+    *, actor: Any, organization: Any, uploaded_file: Any, **context: Any
+) -> tuple[Evidence, bool]:
+    """Check, hash and store an upload as the organization's evidence (stored once by SHA-256),
+    audited with ``context`` (what it was uploaded for). Returns (evidence, created). The
+    caller has checked the permission."""
     evidence, created = evidence_store.store(
         organization=organization, uploaded_file=uploaded_file, actor=actor
     )
@@ -295,7 +296,19 @@ def upload_evidence(*, actor: Any, organization: Any, uploaded_file: Any) -> Evi
             "size": evidence.file.size,
             "content_type": evidence.file.content_type,
             "reused": not created,
+            **context,
         },
+    )
+    return evidence, created
+
+
+def upload_evidence(*, actor: Any, organization: Any, uploaded_file: Any) -> Evidence:
+    """Check, hash and store an upload as the organization's evidence. Uploading bytes the unit
+    already holds gives back its existing evidence (``evidence.reused`` is then True)."""
+    if not sel.may_upload_for(actor, organization):
+        raise PermissionDenied("不能为该党组织上传佐证材料")
+    evidence, created = store_evidence(
+        actor=actor, organization=organization, uploaded_file=uploaded_file
     )
     evidence.reused = not created  # type: ignore[attr-defined]
     return evidence

@@ -684,25 +684,20 @@ def drop(*, actor: Any, tasks: Iterable[RectificationTask], reason: str = "") ->
 
 def _store_evidence(actor: Any, task: RectificationTask, files: Iterable[Any]) -> list[Any]:
     """Check, hash and store uploads as the unit's evidence (stored once by SHA-256)."""
-    from kaoping.collection import evidence as evidence_store
+    from kaoping.collection.self_services import store_evidence
 
     stored = []
     for f in files:
         if f is None:
             continue
         try:
-            ev, created = evidence_store.store(
-                organization=task.organization, uploaded_file=f, actor=actor
-            )
+            ev, _ = store_evidence(
+                actor=actor, organization=task.organization, uploaded_file=f,
+                rectification_task=task.pk,
+            )  # fmt: skip
         except ValidationError as exc:
             name = getattr(f, "name", "")
             raise ValidationError({"files": f"“{name}”：{exc.messages[0]}"}) from exc
-        log_action(
-            Action.EVIDENCE_UPLOAD, actor=actor, obj=ev,
-            data={"organization": task.organization.name, "sha256": ev.file.sha256,
-                  "size": ev.file.size, "content_type": ev.file.content_type,
-                  "reused": not created, "rectification_task": task.pk},
-        )  # fmt: skip
         stored.append(ev)
     return stored
 

@@ -34,6 +34,7 @@ from kaoping.campaigns.models import Campaign, Stage, Target
 from kaoping.collection import evidence as evidence_store
 from kaoping.collection import review_rules
 from kaoping.collection.models import Evidence
+from kaoping.collection.self_services import store_evidence
 
 from . import appeal_selectors as sel
 from . import services as results
@@ -118,23 +119,12 @@ def _store_uploads(actor: Any, target: Target, uploads: list[Any]) -> list[Evide
     unit = target.unit
     for f in uploads:
         try:
-            ev, created = evidence_store.store(organization=unit, uploaded_file=f, actor=actor)
+            ev, _ = store_evidence(
+                actor=actor, organization=unit, uploaded_file=f, **{"for": "申诉"}
+            )
         except ValidationError as exc:
             name = evidence_store.clean_name(getattr(f, "name", ""))
             raise ValidationError({"files": [f"{name}：{m}" for m in exc.messages]}) from exc
-        log_action(
-            Action.EVIDENCE_UPLOAD,
-            actor=actor,
-            obj=ev,
-            data={
-                "organization": unit.name,
-                "sha256": ev.file.sha256,
-                "size": ev.file.size,
-                "content_type": ev.file.content_type,
-                "reused": not created,
-                "for": "申诉",
-            },
-        )
         stored.append(ev)
     return stored
 
