@@ -426,16 +426,7 @@ def visible_results(user: Any, result_set: Any) -> QuerySet[Any]:
     if level == "subtree":
         return qs.filter(target__in=Target.objects.filter(_target_unit_q(user, Perm.CAMPAIGN_VIEW)))
     if level == "own":
-        acc = access(user)
-        q = Q(pk__in=[])
-        if has_perm(user, Perm.SELF_ASSESS):
-            paths = [p for p, _ in _paths_for(user, Perm.SELF_ASSESS)]
-            q |= Q(target__organization__path__in=paths) | Q(
-                target__person__organization__path__in=paths
-            )
-        if acc.person_id is not None:
-            q |= Q(target__person_id=acc.person_id)
-        return qs.filter(q)
+        return qs.filter(target__in=own_targets(user))
     return qs.none()
 
 
@@ -569,18 +560,12 @@ def own_result_campaigns(user: Any) -> QuerySet[Any]:
 
 
 def own_results(user: Any) -> QuerySet[Any]:
-    """The published or locked current results of the user's own unit(s) and own person."""
+    """The published or locked current results of the targets the user answers for (their
+    unit's, and their own as a person assessed)."""
     from kaoping.results.models import ResultStatus, TargetResult
 
-    acc = access(user)
-    q = Q(pk__in=[])
-    if has_perm(user, Perm.SELF_ASSESS):
-        paths = [p for p, _ in _paths_for(user, Perm.SELF_ASSESS)]
-        q |= Q(target__organization__path__in=paths)
-    if acc.person_id is not None:
-        q |= Q(target__person_id=acc.person_id)
     return TargetResult.objects.filter(
-        q,
+        target__in=own_targets(user),
         result_set__is_current=True,
         result_set__status__in=(ResultStatus.PUBLISHED, ResultStatus.FINAL),
     )
