@@ -55,6 +55,7 @@ from bench.org_import import drop_database, throwaway_database  # noqa: E402
 
 HOST = "127.0.0.1"
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
+HINT_INPUT = re.compile(rb'name="ap" value="([^"]*)"')
 COOKIE = re.compile(rb"csrftoken=([^;\s]+)")
 
 SETTINGS = """
@@ -248,7 +249,11 @@ async def voter(port: int, stop: float, tokens: list[str], fields: bytes,
             stats.get_errors += 1
             await conn.close()
             continue
+        # As a browser posts the form: its CSRF token and hidden field, and the answers.
+        hint = HINT_INPUT.search(page)
         body = b"csrfmiddlewaretoken=" + quote_plus(m.group(1)).encode() + b"&" + fields
+        if hint:
+            body += b"&ap=" + hint.group(1)
         started = time.perf_counter()
         try:
             status, got, _ = await conn.request(

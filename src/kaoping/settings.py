@@ -116,6 +116,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Django's backend, health-checking a reused connection only after it has been idle.
+    DATABASES["default"]["ENGINE"] = "kaoping.core.postgresql"
+    # Lets the ballot pages prepare their statements (``ballots.services.statement_cursor``).
+    # Django's own cursors bind parameters on the client and never prepare, whatever this says.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers work while one writer writes; IMMEDIATE avoids lock upgrades failing.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
@@ -210,16 +216,6 @@ KAOPING_IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_MB", "20")) * 1024 * 1
 # 民主测评: failed token look-ups allowed per client per minute before the ballot pages answer 429.
 KAOPING_VOTE_GUESS_LIMIT = int(os.environ.get("VOTE_GUESS_LIMIT", "10"))
 KAOPING_BENCH = _env_bool("KAOPING_BENCH")
-# The cache holds the guessing counters. One process: memory. Several gunicorn workers or
-# machines: SHARED_CACHE=1 keeps it in the database (run `kaoping createcachetable` once).
-if _env_bool("SHARED_CACHE"):
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "kaoping_cache",
-        }
-    }
-
 # Background jobs: "thread" runs them in the web process (embedded default, no extra server);
 # "worker" leaves them queued for `kaoping worker` processes (production);
 # "immediate" runs them inline (tests).

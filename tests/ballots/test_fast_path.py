@@ -4,12 +4,15 @@ signed-in site's middlewares while CSRF, the frame headers and the guessing limi
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kaoping.ballots import public_views, services
@@ -21,6 +24,7 @@ from ..ballot_helpers import appraisal_campaign, full_answers, open_appraisal
 pytestmark = pytest.mark.django_db
 
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+HINT_INPUT = re.compile(r'name="ap" value="([^"]+)"')
 
 
 @pytest.fixture(autouse=True)
@@ -54,9 +58,11 @@ def vote(client, appraisal, token, grade=0, comment=""):
     url = reverse("vote:ballot", args=[token])
     page = client.get(url)
     assert page.status_code == 200
-    csrf = CSRF_INPUT.search(page.content.decode()).group(1)
+    html = page.content.decode()
+    csrf = CSRF_INPUT.search(html).group(1)
+    hint = HINT_INPUT.search(html).group(1)  # the form says which appraisal it is for
     return page, client.post(
-        url, {"csrfmiddlewaretoken": csrf, **form_data(appraisal, grade, comment)}
+        url, {"csrfmiddlewaretoken": csrf, "ap": hint, **form_data(appraisal, grade, comment)}
     )
 
 
@@ -101,6 +107,84 @@ def test_every_ballot_is_stored_with_all_its_answers(opened):
     for ballot in Ballot.objects.all():
         grades = set(ballot.answers.exclude(grade=None).values_list("grade", flat=True))
         assert len(grades) == 1
+
+
+def _cast_statements(queries):
+    return [q["sql"] for q in queries if "WITH consumed AS" in q["sql"]]
+
+
+def _token_reads(queries):
+    return [
+        q["sql"] for q in queries if q["sql"].lstrip().startswith("SELECT") and "_hash" in q["sql"]
+    ]
+
+
+def test_the_form_names_its_appraisal_and_a_hinted_cast_is_one_statement(opened):
+    appraisal, pairs = opened
+    client = Client(enforce_csrf_checks=True)
+    page, _ = vote(client, appraisal, pairs[0][0])  # reads the design into this process
+    assert HINT_INPUT.search(page.content.decode()).group(1) == str(appraisal.pk)
+    url = reverse("vote:ballot", args=[pairs[1][0]])
+    csrf = CSRF_INPUT.search(client.get(url).content.decode()).group(1)
+    with CaptureQueriesContext(connection) as queries:
+        done = client.post(
+            url, {"csrfmiddlewaretoken": csrf, "ap": str(appraisal.pk), **form_data(appraisal)}
+        )
+    assert done.status_code == 302
+    assert Ballot.objects.count() == 2 and Token.objects.filter(used=True).count() == 2
+    if connection.vendor == "postgresql":
+        # No token read: the statement checks the token, the appraisal and the window itself.
+        assert len(_cast_statements(queries)) == 1 and not _token_reads(queries)
+    else:
+        assert not _cast_statements(queries) and len(_token_reads(queries)) == 1
+
+
+@pytest.mark.parametrize("hint", ["wrong", "other", "huge", "none"])
+def test_a_wrong_hint_only_costs_the_checked_path(opened, hint):
+    appraisal, pairs = opened
+    services.open_design(appraisal)
+    # another open appraisal whose design this process holds: the token is not of it
+    other = services.OpenDesign(
+        (appraisal.pk + 1000, None), "另一测评", appraisal.questions, appraisal.grades,
+        [(pk, name, group) for pk, name, group in services.ballot_targets(appraisal)],
+    )  # fmt: skip
+    services._DESIGNS[appraisal.pk + 1000] = other
+    value = {"wrong": "abc", "other": str(appraisal.pk + 1000), "huge": "9" * 40, "none": ""}
+    client = Client(enforce_csrf_checks=True)
+    url = reverse("vote:ballot", args=[pairs[0][0]])
+    csrf = CSRF_INPUT.search(client.get(url).content.decode()).group(1)
+    done = client.post(
+        url, {"csrfmiddlewaretoken": csrf, "ap": value[hint], **form_data(appraisal)}
+    )
+    assert done.status_code == 302
+    assert Ballot.objects.filter(appraisal=appraisal).count() == 1
+
+
+@pytest.mark.parametrize("state", ["used", "voided", "expired", "not_open", "unknown"])
+def test_a_hinted_cast_refused_says_why(organizer, opened, state):
+    from django.utils import timezone
+
+    appraisal, pairs = opened
+    services.open_design(appraisal)
+    credential = pairs[1][0]
+    if state == "used":
+        services.cast(credential=credential, answers=full_answers(appraisal))
+    elif state == "voided":
+        Token.objects.filter(appraisal=appraisal, used=False).update(voided=True)
+    elif state == "expired":
+        appraisal.__class__.objects.filter(pk=appraisal.pk).update(closes_at=timezone.now())
+    elif state == "not_open":
+        appraisal.__class__.objects.filter(pk=appraisal.pk).update(
+            opens_at=timezone.now() + dt.timedelta(hours=1)
+        )
+    else:
+        credential = "x" * 32
+    before = Ballot.objects.count()
+    with pytest.raises(services.BallotError) as err:
+        services.cast(credential=credential, answers=full_answers(appraisal),
+                      appraisal_hint=appraisal.pk)  # fmt: skip
+    assert err.value.code == state
+    assert Ballot.objects.count() == before
 
 
 def test_closing_drops_the_design_and_refuses_further_ballots(organizer, opened):
@@ -233,6 +317,22 @@ def test_guessing_limit_still_applies(settings, opened):
     assert client.get(reverse("vote:ballot", args=[pairs[0][0]])).status_code == 429
 
 
+def test_guessing_limit_holds_for_a_hinted_cast(settings, opened):
+    """The one-statement cast checks the client's failed look-ups itself."""
+    settings.KAOPING_VOTE_GUESS_LIMIT = 2
+    appraisal, pairs = opened
+    client = Client(enforce_csrf_checks=True)
+    url = reverse("vote:ballot", args=[pairs[0][0]])
+    csrf = CSRF_INPUT.search(client.get(url).content.decode()).group(1)  # design now held
+    for i in range(2):
+        assert client.get(reverse("vote:ballot", args=[f"guess{i:027d}"])).status_code == 404
+    refused = client.post(
+        url, {"csrfmiddlewaretoken": csrf, "ap": str(appraisal.pk), **form_data(appraisal)}
+    )
+    assert refused.status_code == 429 and "尝试次数过多" in refused.content.decode()
+    assert not Ballot.objects.exists() and not Token.objects.filter(used=True).exists()
+
+
 def test_wrappers_run_the_middleware_everywhere_but_the_public_pages():
     calls = []
 
@@ -274,3 +374,20 @@ def test_the_empty_form_marks_are_replaced(opened):
     appraisal, pairs = opened
     html = Client().get(reverse("vote:ballot", args=[pairs[0][0]])).content.decode()
     assert public_views._CSRF_MARK not in html and public_views._STORE_MARK not in html
+
+
+def test_the_ballot_statements_are_prepared_once_per_connection(opened):
+    """On PostgreSQL the look-up and the cast are parsed and planned once per connection."""
+    appraisal, pairs = opened
+    client = Client(enforce_csrf_checks=True)
+    for token, _ in pairs[:3]:
+        _, done = vote(client, appraisal, token)
+        assert done.status_code == 302
+    if connection.vendor != "postgresql":
+        assert Ballot.objects.count() == 3  # SQLite: Django's cursor, nothing to prepare
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert sum("WITH consumed AS" in sql for sql in prepared) == 1
+    assert sum("token_hash" in sql and sql.lstrip().startswith("SELECT") for sql in prepared) == 1

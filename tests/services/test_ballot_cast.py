@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import DataError
 from django.utils import timezone
 
 from kaoping.audit.models import AuditEntry
@@ -16,6 +17,7 @@ from kaoping.ballots.models import (
     AppraisalStatus,
     Ballot,
     BallotAnswer,
+    FailedLookup,
     IdentifiedVote,
     Token,
     TokenUse,
@@ -245,11 +247,17 @@ def test_crash_mid_submit_leaves_the_token_unused(opened, monkeypatch):
     def crash(*args, **kwargs):
         raise RuntimeError("power cut")
 
-    # the answers' INSERT fails after the token was consumed (and, on PostgreSQL, after the
-    # ballot row was inserted by the same statement)
-    monkeypatch.setattr(services, "_insert_answers", crash)
+    def overlong(rows):
+        targets, questions, grades, comments = real_arrays(rows)
+        return targets, [*questions[:-1], "x" * 40], grades, comments
+
+    # The answers' INSERT fails after the token was consumed and the ballot row inserted. On
+    # PostgreSQL all three are one statement: the last answer's question code is too long for
+    # its column, so the database itself fails it midway; on SQLite the insert raises.
+    real_arrays = services._answer_arrays
+    monkeypatch.setattr(services, "_answer_arrays", overlong)
     monkeypatch.setattr(services, "_insert_ballot", crash)
-    with pytest.raises(RuntimeError):
+    with pytest.raises((RuntimeError, DataError)):
         services.cast(credential=pairs[0][0], answers=full_answers(a))
     assert not Ballot.objects.exists()
     assert not BallotAnswer.objects.exists()
@@ -320,17 +328,44 @@ def test_turnout(organizer, opened):
 # ---- guessing limit ------------------------------------------------------------------------
 
 
-def test_guessing_limit_counts_per_address(settings):
+def test_guessing_limit_counts_per_address(settings, opened):
     settings.KAOPING_VOTE_GUESS_LIMIT = 3
-    from django.core.cache import cache
+    a, pairs = opened
+    for i in range(3):
+        assert services.failed_lookups("10.0.0.1") == i
+        with pytest.raises(services.BallotError) as err:
+            services.find_token("x" * 32, "10.0.0.1")
+        assert err.value.code == "unknown"
+    # Past the limit the address is refused whether the token exists or not: a right guess
+    # would not be revealed.
+    for credential in ("y" * 32, pairs[0][0]):
+        with pytest.raises(services.BallotError) as err:
+            services.find_token(credential, "10.0.0.1")
+        assert err.value.code == "limited"
+    with pytest.raises(services.BallotError) as err:
+        services.cast(credential=pairs[0][0], answers=full_answers(a), ip="10.0.0.1")
+    assert err.value.code == "limited"
+    assert not Ballot.objects.exists()
+    # another address, and a found token, are not counted
+    assert services.find_token(pairs[0][0], "10.0.0.2").pk
+    assert services.failed_lookups("10.0.0.2") == 0
+    services.cast(credential=pairs[0][0], answers=full_answers(a), ip="10.0.0.2")
+    assert Ballot.objects.count() == 1
+    # stored under an HMAC of the address, never the address itself
+    assert FailedLookup.objects.count() == 1
+    assert not FailedLookup.objects.filter(client__contains="10.0.0").exists()
 
-    cache.clear()
+
+def test_guessing_limit_starts_again_each_minute(settings):
+    settings.KAOPING_VOTE_GUESS_LIMIT = 2
+    now = timezone.now().replace(second=30)
     for _ in range(3):
-        assert services.guess_allowed("10.0.0.1")
-        services.record_failed_guess("10.0.0.1")
-    assert not services.guess_allowed("10.0.0.1")
-    assert services.guess_allowed("10.0.0.2")
-    assert not any("10.0.0.1" in str(k) for k in getattr(cache, "_cache", {}))
+        services.record_failed_lookup("10.0.0.1", now)
+    assert services.failed_lookups("10.0.0.1", now) == 3
+    later = now + dt.timedelta(minutes=1)
+    assert services.failed_lookups("10.0.0.1", later) == 0
+    assert services.record_failed_lookup("10.0.0.1", later) == 1
+    assert FailedLookup.objects.count() == 1  # the earlier minute's row is gone
 
 
 # ---- identified mode -----------------------------------------------------------------------

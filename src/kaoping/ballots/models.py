@@ -101,6 +101,26 @@ class TokenUse(models.Model):
         return f"{self.minute:%Y-%m-%d %H:%M} {self.count}"
 
 
+class FailedLookup(models.Model):
+    """Failed token look-ups per client and minute: the guessing limit, shared by every server
+    process. ``client`` is an HMAC of the client's address, never the address; look-ups that
+    find a token are never recorded, and rows are deleted a few minutes later
+    (``services.record_failed_lookup``)."""
+
+    client = models.CharField(max_length=32)
+    minute = models.DateTimeField()  # truncated to the minute
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["client", "minute"], name="unique_failed_lookup")
+        ]
+        indexes = [models.Index(fields=["minute"])]
+
+    def __str__(self) -> str:
+        return f"{self.minute:%Y-%m-%d %H:%M} {self.count}"
+
+
 class BallotSource(models.TextChoices):
     ONLINE = "online", "网上"
     PAPER = "paper", "纸质"
@@ -121,8 +141,15 @@ class Ballot(models.Model):
 
 class BallotAnswer(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="answers")
-    target = models.ForeignKey("campaigns.Target", on_delete=models.CASCADE, related_name="+")
+    # No single-column indexes: the unique (ballot, target, question) constraint serves
+    # look-ups by ballot and the (target, question) index those by target; every index costs
+    # each ballot one entry per answer.
+    ballot = models.ForeignKey(
+        Ballot, on_delete=models.CASCADE, related_name="answers", db_index=False
+    )
+    target = models.ForeignKey(
+        "campaigns.Target", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     question = models.CharField(max_length=32)
     grade = models.PositiveSmallIntegerField(null=True, blank=True)  # index into grades
     comment = models.TextField(blank=True)

@@ -173,18 +173,14 @@ def entry(request: HttpRequest) -> HttpResponse:
 def ballot(request: HttpRequest, credential: str) -> HttpResponse:
     ip = client_ip(request)
     if request.method == "POST":
-        if not services.guess_allowed(ip):
-            return _state(request, "limited")
         return _submit(request, credential, ip)
     # Every ballot page sets the CSRF cookie (as ``ensure_csrf_cookie`` would); the form uses
     # this same masked token (each ``get_token`` call masks the secret anew: one is enough).
     csrf_token = get_token(request)
-    if not services.guess_allowed(ip):
-        return _state(request, "limited")
-    token = services.lookup_token(credential)
-    if token is None:
-        services.record_failed_guess(ip)
-        return _state(request, "unknown")
+    try:
+        token = services.find_token(credential, ip)
+    except services.BallotError as exc:
+        return _state(request, exc.code)
     state = services.token_state(token, campaign_fresh=True)
     if state:
         return _state(request, state, credential)
@@ -193,8 +189,14 @@ def ballot(request: HttpRequest, credential: str) -> HttpResponse:
 
 def _submit(request: HttpRequest, credential: str, ip: str | None) -> HttpResponse:
     answers = answers_from_post(request.POST)
+    hint = request.POST.get("ap", "")
     try:
-        services.cast(credential=credential, answers=answers)
+        services.cast(
+            credential=credential,
+            answers=answers,
+            appraisal_hint=int(hint) if hint.isdigit() and len(hint) < 19 else None,
+            ip=ip,
+        )
     except services.AnswerError as exc:
         token = services.lookup_token(credential)
         appraisal = token.appraisal  # type: ignore[union-attr]
@@ -202,9 +204,7 @@ def _submit(request: HttpRequest, credential: str, ip: str | None) -> HttpRespon
         context["store_key"] = _store_key(credential)
         return _private(render(request, "ballots/vote_ballot.html", context, status=400))
     except services.BallotError as exc:
-        if exc.code == "unknown":
-            services.record_failed_guess(ip)
-        return _state(request, exc.code, credential)
+        return _state(request, exc.code, credential if exc.code != "limited" else "")
     return redirect("vote:thanks")
 
 

@@ -43,15 +43,17 @@ Identified mode (实名)
     上级党组织 and 服务对象 vote with tokens only.
 
 Guessing limit
-    Failed token look-ups are counted per client address and minute in Django's cache, keyed by
-    an HMAC of the address (never the address itself, never in a model). Past
-    ``settings.KAOPING_VOTE_GUESS_LIMIT`` (default 10) the public pages answer 429. The default
-    local-memory cache counts per process: with several gunicorn workers configure a shared
-    cache (``DatabaseCache`` works: ``kaoping createcachetable`` at deploy).
+    Failed token look-ups are counted per client address and minute in ``FailedLookup``, keyed by
+    an HMAC of the address (never the address itself); look-ups that find a token are not
+    recorded. Past ``settings.KAOPING_VOTE_GUESS_LIMIT`` (default 10) the public pages answer
+    429, whether the token exists or not. The count is read by the token look-up's own query
+    and checked by the cast statement itself (no extra round trip), and it is shared by every
+    server process and machine.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
@@ -62,7 +64,6 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Count, Q
@@ -82,6 +83,7 @@ from .models import (
     Ballot,
     BallotAnswer,
     BallotSource,
+    FailedLookup,
     IdentifiedVote,
     Token,
     TokenUse,
@@ -122,35 +124,96 @@ class AnswerError(BallotError):
         self.errors = errors
 
 
+# ---- the statements every ballot runs --------------------------------------------------------
+
+
+def statement_cursor() -> Any:
+    """A cursor for the statements every ballot page runs (the token look-up, the cast). On
+    PostgreSQL its parameters are bound by the server and each statement is prepared once per
+    connection (parsed and planned once, not per ballot; Django's own cursors quote parameters
+    into the SQL text and prepare nothing, which suits poolers). Prepared statements need a
+    direct connection or a pooler that keeps them (PgBouncer ≥ 1.21 in transaction mode with
+    ``max_prepared_statements``): see docs/deploy.md. Elsewhere Django's cursor."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        cursor = _prepared_cursor_class()(connection.connection)
+        cursor.log_queries = connection.queries_logged
+        return connection._prepare_cursor(cursor)
+
+
+_PREPARED_CURSOR: list[type] = []
+
+
+def _prepared_cursor_class() -> type:
+    if not _PREPARED_CURSOR:
+        from django.db.backends.postgresql.base import ServerBindingCursor
+
+        class PreparedCursor(ServerBindingCursor):  # type: ignore[misc, valid-type]
+            # When Django logs queries (DEBUG, tests), the statement it shows: psycopg keeps
+            # none for a prepared execution.
+            log_queries = False
+
+            def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+                kwargs.setdefault("prepare", True)
+                result = super().execute(query, params, **kwargs)
+                if self.log_queries:
+                    self._query = self._convert_query(query, params)
+                return result
+
+        _PREPARED_CURSOR.append(PreparedCursor)
+    return _PREPARED_CURSOR[0]
+
+
 # ---- looking up a token --------------------------------------------------------------------
 
 
-def lookup_token(credential: str) -> Token | None:
+def lookup_token(
+    credential: str, ip: str | None = None, now: dt.datetime | None = None
+) -> Token | None:
     """The token for a scanned token or a typed short code (None if unknown), with its
     appraisal and campaign: one query reading only what the ballot pages check on every request
-    (the token's state, the appraisal's status and window, the campaign's stage). The
-    appraisal's design (name, questions, grades, targets) comes from ``open_design``; any other
-    field is still loaded on first access."""
+    (the token's state, the appraisal's status and window, the campaign's stage) and, in the
+    same query, the failed look-ups of the client ``ip`` this minute (``token.failed_lookups``,
+    see ``find_token``). The appraisal's design (name, questions, grades, targets) comes from
+    ``open_design``; any other field is still loaded on first access."""
     hashed = credential_hashes(credential)
     if hashed is None:
         return None
     field, value = hashed
-    with connection.cursor() as cursor:
-        cursor.execute(_lookup_sql(field), [value])
+    with statement_cursor() as cursor:
+        cursor.execute(_lookup_sql(field), [*_guess_params(ip, now), value])
         row = cursor.fetchone()
     if row is None:
         return None
     db = connection.alias
-    token = Token.from_db(db, _TOKEN_FIELDS, row[0:4])
-    opens_at, closes_at, created_at = (_db_datetime(v) for v in row[8:11])
+    token = Token.from_db(db, _TOKEN_FIELDS, row[1:5])
+    token.failed_lookups = row[0] or 0
+    opens_at, closes_at, created_at = (_db_datetime(v) for v in row[9:12])
     appraisal = Appraisal.from_db(
-        db, _APPRAISAL_FIELDS, (*row[4:8], opens_at, closes_at, created_at)
+        db, _APPRAISAL_FIELDS, (*row[5:9], opens_at, closes_at, created_at)
     )
-    campaign = Campaign.from_db(db, _CAMPAIGN_FIELDS, row[11:13])
+    campaign = Campaign.from_db(db, _CAMPAIGN_FIELDS, row[12:14])
     appraisal.campaign = campaign
     token.appraisal = appraisal
     if appraisal.status != AppraisalStatus.OPEN:
         forget_design(appraisal.pk)
+    return token
+
+
+def find_token(credential: str, ip: str | None, now: dt.datetime | None = None) -> Token:
+    """The ballot pages' look-up under the guessing limit: the token, or ``BallotError``
+    ``limited`` (the client ``ip`` failed ``guess_limit()`` look-ups this minute: refused
+    whether the token exists or not) or ``unknown`` (recorded as a failed look-up)."""
+    token = lookup_token(credential, ip, now)
+    if token is None:
+        if record_failed_lookup(ip, now) > guess_limit():
+            raise BallotError("limited")
+        raise BallotError("unknown")
+    if token.failed_lookups >= guess_limit():
+        raise BallotError("limited")
     return token
 
 
@@ -177,7 +240,12 @@ def _lookup_sql(field: str) -> str:
             qn(Appraisal._meta.db_table),
             qn(Campaign._meta.db_table),
         )
-        columns = [f"{t}.{qn(f)}" for f in _TOKEN_FIELDS]
+        f_ = qn(FailedLookup._meta.db_table)
+        columns = [
+            f"(SELECT {f_}.{qn('count')} FROM {f_} WHERE {f_}.{qn('client')} = %s "
+            f"AND {f_}.{qn('minute')} = %s)"
+        ]
+        columns += [f"{t}.{qn(f)}" for f in _TOKEN_FIELDS]
         columns += [f"{a}.{qn(f)}" for f in _APPRAISAL_FIELDS]
         columns += [f"{c}.{qn(f)}" for f in _CAMPAIGN_FIELDS]
         sql = (
@@ -302,48 +370,53 @@ def token_state(
 # ---- answers -------------------------------------------------------------------------------
 
 
+# One answer as stored: (target id, question code, grade index or None, comment).
+AnswerRow = tuple[int, str, "int | None", str]
+
+
 def clean_answers(
     appraisal: Appraisal, answers: Mapping[Any, Mapping[str, Any]], target_ids: list[int]
-) -> list[BallotAnswer]:
+) -> list[AnswerRow]:
     """Every target × every grade question answered with a valid grade index; comments
     optional and at most ``design.COMMENT_MAX`` characters. ``answers``:
     ``{target_id: {question_code: grade_index | comment_text}}``."""
-    n_grades = len(appraisal.grades)
-    questions = design.grade_questions(appraisal)
-    comment = design.has_comment(appraisal)
+    return _clean_rows(appraisal.questions, len(appraisal.grades), answers, target_ids)
+
+
+def _clean_rows(
+    all_questions: list[dict[str, Any]],
+    n_grades: int,
+    answers: Mapping[Any, Mapping[str, Any]],
+    target_ids: list[int],
+) -> list[AnswerRow]:
+    questions = [q for q in all_questions if q.get("kind") == design.GRADE]
+    comment = any(q.get("kind") == design.COMMENT for q in all_questions)
     by_target = {str(k): v for k, v in answers.items()}
-    unknown = set(by_target) - {str(t) for t in target_ids}
     errors: dict[str, str] = {}
-    if unknown:
+    if len(by_target) > len(target_ids) or not set(by_target) <= {str(t) for t in target_ids}:
         errors["targets"] = "答卷中有不属于本测评的考核对象"
-    rows: list[BallotAnswer] = []
+    rows: list[AnswerRow] = []
     for target_id in target_ids:
         given = by_target.get(str(target_id)) or {}
         for q in questions:
-            raw = given.get(q["code"])
+            code = q["code"]
+            raw = given.get(code)
             try:
                 grade = int(raw)  # type: ignore[arg-type]
             except (TypeError, ValueError):
                 grade = -1
             if not 0 <= grade < n_grades:
-                errors[f"{target_id}:{q['code']}"] = f"请评价“{q['text']}”"
+                errors[f"{target_id}:{code}"] = f"请评价“{q['text']}”"
                 continue
-            rows.append(_answer(target_id, q["code"], grade, ""))
+            rows.append((target_id, code, grade, ""))
         text = str(given.get(design.COMMENT) or "").strip() if comment else ""
         if len(text) > design.COMMENT_MAX:
             errors[f"{target_id}:{design.COMMENT}"] = f"意见建议最多 {design.COMMENT_MAX} 字"
         elif text:
-            rows.append(_answer(target_id, design.COMMENT, None, text))
+            rows.append((target_id, design.COMMENT, None, text))
     if errors:
         raise AnswerError(errors)
     return rows
-
-
-def _answer(target_id: int, question: str, grade: int | None, comment: str) -> BallotAnswer:
-    # Positional (id, ballot, target, question, grade, comment): Django's fast path, about
-    # three times cheaper than keywords (a ballot has dozens of answers). The id and the ballot
-    # are set when the ballot is stored (``_insert_answers``).
-    return BallotAnswer(None, None, target_id, question, grade, comment)
 
 
 def target_ids(appraisal: Appraisal) -> list[int]:
@@ -437,7 +510,7 @@ def _count_use(appraisal_id: int, now: dt.datetime) -> None:
         cursor.execute(sql, params)
 
 
-def _insert_ballot(appraisal_id: int, answers: list[BallotAnswer], now: dt.datetime) -> None:
+def _insert_ballot(appraisal_id: int, answers: list[AnswerRow], now: dt.datetime) -> None:
     ballot = Ballot(
         appraisal_id=appraisal_id, cast_on=timezone.localdate(now), source=BallotSource.ONLINE
     )
@@ -446,17 +519,24 @@ def _insert_ballot(appraisal_id: int, answers: list[BallotAnswer], now: dt.datet
 
 
 _INSERT_ANSWERS_SQL: list[str] = []
+# The answers' four columns as arrays, spread into rows by unnest (PostgreSQL).
+_UNNEST_ANSWERS = "unnest(%s::bigint[], %s::text[], %s::smallint[], %s::text[]) AS u(t, q, g, c)"
 
 
-def _insert_answers(ballot_id: uuid.UUID, answers: list[BallotAnswer]) -> None:
+def _answer_arrays(answers: list[AnswerRow]) -> list[list[Any]]:
+    return [list(column) for column in zip(*answers, strict=True)] if answers else [[]] * 4
+
+
+def _insert_answers(ballot_id: uuid.UUID, answers: list[AnswerRow]) -> None:
     """The ballot's answers in one INSERT. On PostgreSQL from four arrays (unnest), the keys drawn
     by the database (``gen_random_uuid()``) — a handful of parameters instead of six per
     answer, which is most of what a cast costs in Python."""
     if connection.vendor != "postgresql":
-        for a in answers:
-            a.pk = uuid.uuid4()
-            a.ballot_id = ballot_id
-        BallotAnswer.objects.bulk_create(answers)
+        BallotAnswer.objects.bulk_create(
+            # Positional (id, ballot, target, question, grade, comment): Django's fast path.
+            BallotAnswer(uuid.uuid4(), ballot_id, *row)
+            for row in answers
+        )
         return
     if not _INSERT_ANSWERS_SQL:
         qn = connection.ops.quote_name
@@ -466,50 +546,95 @@ def _insert_answers(ballot_id: uuid.UUID, answers: list[BallotAnswer]) -> None:
         )
         _INSERT_ANSWERS_SQL.append(
             f"INSERT INTO {table} ({cols}) "  # noqa: S608
-            "SELECT gen_random_uuid(), %s, u.t, u.q, u.g, u.c "
-            "FROM unnest(%s::bigint[], %s::text[], %s::smallint[], %s::text[]) AS u(t, q, g, c)"
+            f"SELECT gen_random_uuid(), %s, u.t, u.q, u.g, u.c FROM {_UNNEST_ANSWERS}"
         )
     with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_ANSWERS_SQL[0],
-            [
-                ballot_id,
-                [a.target_id for a in answers],
-                [a.question for a in answers],
-                [a.grade for a in answers],
-                [a.comment for a in answers],
-            ],
-        )
+        cursor.execute(_INSERT_ANSWERS_SQL[0], [ballot_id, *_answer_arrays(answers)])
 
 
-_CONSUME_INTO_BALLOT_SQL: list[str] = []
+_CAST_SQL: dict[str, str] = {}
 
 
-def _consume_into_ballot(
-    token_id: int, appraisal_id: int, ballot_id: uuid.UUID, now: dt.datetime
-) -> int:
-    """PostgreSQL, inside the cast's transaction: ``_consume`` and the ballot row's INSERT in
-    one statement (one round trip): the row is inserted only if the token was consumed. The
-    number of ballots inserted (0 or 1)."""
-    if not _CONSUME_INTO_BALLOT_SQL:
+def _cast_sql(key: str) -> str:
+    """PostgreSQL: a whole cast as one statement (data-modifying CTEs), the token found by
+    ``key`` (``id``, ``token_hash`` or ``short_hash``). The token is consumed only if it is
+    unused, not voided, of the given appraisal, and that appraisal takes votes now (open, its
+    campaign in 测评, inside its window; its row share-locked, so a concurrent close waits for
+    this ballot and ballots after the close see it closed) and the client is under the
+    guessing limit (``find_token``); the ballot row is inserted only if
+    the token was consumed, and the answers (from arrays) only with the ballot. One statement is
+    one transaction: all of it is stored, or none of it. Its row count is the number of answers
+    stored: 0 when the token was not consumed."""
+    sql = _CAST_SQL.get(key)
+    if sql is None:
+        if key not in ("id", "token_hash", "short_hash"):
+            raise ValueError(key)
         qn = connection.ops.quote_name
         token, appraisal = qn(Token._meta.db_table), qn(Appraisal._meta.db_table)
-        ballot = qn(Ballot._meta.db_table)
-        _CONSUME_INTO_BALLOT_SQL.append(
+        campaign, failed = qn(Campaign._meta.db_table), qn(FailedLookup._meta.db_table)
+        ballot, answer = qn(Ballot._meta.db_table), qn(BallotAnswer._meta.db_table)
+        sql = _CAST_SQL[key] = (
             f"WITH consumed AS (UPDATE {token} SET {qn('used')} = true "  # noqa: S608
-            f"WHERE {qn('id')} = %s AND NOT {qn('used')} AND NOT {qn('voided')} "
-            f"AND EXISTS (SELECT 1 FROM {appraisal} WHERE {qn('id')} = %s "
-            f"AND {qn('status')} = %s FOR SHARE) RETURNING 1) "
-            f"INSERT INTO {ballot} ({qn('id')}, {qn('appraisal_id')}, {qn('cast_on')}, "
-            f"{qn('source')}) SELECT %s, %s, %s, %s FROM consumed"
+            f"WHERE {qn(key)} = %(key)s AND {qn('appraisal_id')} = %(appraisal)s "
+            f"AND NOT {qn('used')} AND NOT {qn('voided')} "
+            f"AND EXISTS (SELECT 1 FROM {appraisal} a "
+            f"INNER JOIN {campaign} c ON c.{qn('id')} = a.{qn('campaign_id')} "
+            f"WHERE a.{qn('id')} = %(appraisal)s AND a.{qn('status')} = %(open)s "
+            f"AND c.{qn('status')} = %(stage)s "
+            f"AND (a.{qn('opens_at')} IS NULL OR a.{qn('opens_at')} <= %(now)s) "
+            f"AND (a.{qn('closes_at')} IS NULL OR a.{qn('closes_at')} > %(now)s) "
+            f"FOR SHARE OF a) "
+            f"AND COALESCE((SELECT f.{qn('count')} FROM {failed} f "
+            f"WHERE f.{qn('client')} = %(client)s AND f.{qn('minute')} = %(minute)s), 0) "
+            f"< %(limit)s RETURNING 1), "
+            f"stored AS (INSERT INTO {ballot} ({qn('id')}, {qn('appraisal_id')}, "
+            f"{qn('cast_on')}, {qn('source')}) "
+            f"SELECT gen_random_uuid(), %(appraisal)s, %(day)s, %(source)s FROM consumed "
+            f"RETURNING {qn('id')}) "
+            f"INSERT INTO {answer} ({qn('id')}, {qn('ballot_id')}, {qn('target_id')}, "
+            f"{qn('question')}, {qn('grade')}, {qn('comment')}) "
+            f"SELECT gen_random_uuid(), stored.{qn('id')}, u.t, u.q, u.g, u.c "
+            f"FROM stored CROSS JOIN unnest(%(targets)s::bigint[], %(questions)s::text[], "
+            f"%(grades)s::smallint[], %(comments)s::text[]) AS u(t, q, g, c)"
         )
-    params = [
-        token_id, appraisal_id, AppraisalStatus.OPEN.value,
-        ballot_id, appraisal_id, timezone.localdate(now), BallotSource.ONLINE.value,
-    ]  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.execute(_CONSUME_INTO_BALLOT_SQL[0], params)
-        return cursor.rowcount
+    return sql
+
+
+def _store_in_one_statement(
+    key: str, value: Any, appraisal_id: int, rows: list[AnswerRow], now: dt.datetime,
+    ip: str | None,
+) -> bool:  # fmt: skip
+    """PostgreSQL: run ``_cast_sql``; True when the ballot was stored (and committed, unless the
+    caller holds a transaction open)."""
+    targets, questions, grades, comments = _answer_arrays(rows)
+    client, minute = _guess_params(ip, now)
+    params = {
+        "client": client, "minute": minute, "limit": guess_limit(),
+        "key": value, "appraisal": appraisal_id, "open": AppraisalStatus.OPEN.value,
+        "stage": str(Stage.APPRAISAL), "now": now, "day": timezone.localdate(now),
+        "source": BallotSource.ONLINE.value, "targets": targets, "questions": questions,
+        "grades": grades, "comments": comments,
+    }  # fmt: skip
+
+    def run() -> int:
+        # In autocommit the statement is its own transaction (no BEGIN/COMMIT round trips);
+        # inside a caller's transaction a savepoint keeps a failure from breaking it.
+        scope = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
+        with scope, statement_cursor() as cursor:
+            cursor.execute(_cast_sql(key), params)
+            return cursor.rowcount
+
+    return _with_retry(run) > 0
+
+
+def _refusal(credential: str, now: dt.datetime, ip: str | None) -> BallotError:
+    """Why a cast stored nothing, read again after the statement (the token was used, voided
+    or the appraisal closed in the meantime)."""
+    try:
+        token = find_token(credential, ip, now)
+    except BallotError as exc:
+        return exc
+    return BallotError(token_state(token, now, campaign_fresh=True) or "used")
 
 
 def cast(
@@ -517,43 +642,66 @@ def cast(
     credential: str,
     answers: Mapping[Any, Mapping[str, Any]],
     now: dt.datetime | None = None,
+    appraisal_hint: int | None = None,
+    ip: str | None = None,
 ) -> None:
-    """Store one anonymous ballot for the token (or short code) ``credential``.
+    """Store one anonymous ballot for the token (or short code) ``credential``, sent from the
+    client address ``ip`` (the guessing limit, ``find_token``).
 
-    Raises ``BallotError`` (unknown / used / voided / not_open / expired) or ``AnswerError``.
-    Returns only after the ballot has been committed."""
+    Raises ``BallotError`` (limited / unknown / used / voided / not_open / expired) or
+    ``AnswerError``. Returns only after the ballot has been committed.
+
+    ``appraisal_hint``: the appraisal the ballot form was for (the form says so). On PostgreSQL,
+    when this process holds that appraisal's design and the answers are complete for it, the
+    whole cast is ONE statement found by the credential's hash (``_cast_sql``): it checks the
+    token, its appraisal and the window itself. Anything else — no hint, another appraisal, a
+    design not yet read here, incomplete answers, a token refused — takes the checked path,
+    which reads the token first and says what is wrong. The hint decides nothing: a wrong one
+    only costs the checked path."""
     now = now or timezone.now()
-    token = lookup_token(credential)
-    if token is None:
-        raise BallotError("unknown")
+    if appraisal_hint is not None and _cast_by_hint(credential, appraisal_hint, answers, now, ip):
+        return
+    token = find_token(credential, ip, now)
     state = token_state(token, now, campaign_fresh=True)
     if state:
         raise BallotError(state)
     appraisal = token.appraisal
     rows = clean_answers(appraisal, answers, open_design(appraisal).target_ids)
+    if connection.vendor == "postgresql":
+        if not _store_in_one_statement("id", token.pk, appraisal.pk, rows, now, ip):
+            raise _refusal(credential, now, ip)
+        _count_use_async(appraisal.pk, now)
+        return
 
     def store() -> None:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                # The token consumed and the ballot row inserted by one statement.
-                ballot_id = uuid.uuid4()
-                done = _consume_into_ballot(token.pk, appraisal.pk, ballot_id, now)
-            else:
-                done = _consume(token.pk, appraisal.pk)
-            if done != 1:
+            if _consume(token.pk, appraisal.pk) != 1:
                 _lock_open(appraisal.pk)  # closed in the meantime: "expired"
                 voided = Token.objects.filter(pk=token.pk, voided=True, used=False).exists()
                 raise BallotError("voided" if voided else "used")
-            if connection.vendor == "postgresql":
-                _insert_answers(ballot_id, rows)
-            else:
-                _insert_ballot(appraisal.pk, rows, now)
-            if not _count_after_commit():
-                _count_use(appraisal.pk, now)
+            _insert_ballot(appraisal.pk, rows, now)
+            _count_use(appraisal.pk, now)
 
     _with_retry(store)
-    if _count_after_commit():
-        _count_use_async(appraisal.pk, now)
+
+
+def _cast_by_hint(
+    credential: str, appraisal_id: int, answers: Mapping[Any, Mapping[str, Any]],
+    now: dt.datetime, ip: str | None,
+) -> bool:  # fmt: skip
+    """``cast``'s one-statement path; False when it does not apply or stored nothing."""
+    found = _DESIGNS.get(appraisal_id)
+    hashed = credential_hashes(credential)
+    if connection.vendor != "postgresql" or found is None or hashed is None:
+        return False
+    try:
+        rows = _clean_rows(found.questions, len(found.grades), answers, found.target_ids)
+    except AnswerError:
+        return False  # the checked path reports it against the token's own appraisal
+    if not _store_in_one_statement(hashed[0], hashed[1], appraisal_id, rows, now, ip):
+        return False
+    _count_use_async(appraisal_id, now)
+    return True
 
 
 def _count_after_commit() -> bool:
@@ -852,26 +1000,46 @@ def campaign_turnout(campaign: Any) -> list[dict[str, Any]]:
 # ---- guessing limit ------------------------------------------------------------------------
 
 
-def _guess_key(ip: str | None) -> str:
-    digest = hmac.new(
+def _guess_client(ip: str | None) -> str:
+    return hmac.new(
         settings.SECRET_KEY.encode(), f"vote-guess:{ip or '-'}".encode(), hashlib.sha256
     ).hexdigest()[:32]
-    return f"kp:vote-guess:{digest}:{int(time.time() // 60)}"
+
+
+def _guess_params(ip: str | None, now: dt.datetime | None) -> list[Any]:
+    """The client's key and this minute, as the look-up and the cast statements take them."""
+    minute = _minute(now or timezone.now())
+    return [_guess_client(ip), connection.ops.adapt_datetimefield_value(minute)]
 
 
 def guess_limit() -> int:
     return int(getattr(settings, "KAOPING_VOTE_GUESS_LIMIT", 10))
 
 
-def guess_allowed(ip: str | None) -> bool:
-    return int(cache.get(_guess_key(ip), 0)) < guess_limit()
+def failed_lookups(ip: str | None, now: dt.datetime | None = None) -> int:
+    """The client's failed look-ups this minute."""
+    minute = _minute(now or timezone.now())
+    found = FailedLookup.objects.filter(client=_guess_client(ip), minute=minute).first()
+    return found.count if found else 0
 
 
-def record_failed_guess(ip: str | None) -> int:
-    key = _guess_key(ip)
-    cache.add(key, 0, timeout=120)
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired in between
-        cache.set(key, 1, timeout=120)
-        return 1
+def record_failed_lookup(ip: str | None, now: dt.datetime | None = None) -> int:
+    """One more failed look-up for the client this minute; returns the minute's count. Rows of
+    earlier minutes are deleted on the way (only the current minute counts)."""
+    now = now or timezone.now()
+    client, minute = _guess_params(ip, now)
+    table, qn = FailedLookup._meta.db_table, connection.ops.quote_name
+    upsert = (
+        f"INSERT INTO {qn(table)} ({qn('client')}, {qn('minute')}, {qn('count')}) "  # noqa: S608
+        f"VALUES (%s, %s, 1) ON CONFLICT ({qn('client')}, {qn('minute')}) "
+        f"DO UPDATE SET {qn('count')} = {qn(table)}.{qn('count')} + 1 RETURNING {qn('count')}"
+    )
+
+    def work() -> int:
+        with transaction.atomic():
+            FailedLookup.objects.filter(minute__lt=_minute(now)).delete()
+            with connection.cursor() as cursor:
+                cursor.execute(upsert, [client, minute])
+                return int(cursor.fetchone()[0])
+
+    return _with_retry(work)

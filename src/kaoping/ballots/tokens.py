@@ -7,7 +7,7 @@ not assigned to names.
 
 Only hashes are stored: SHA-256 of the token, and HMAC-SHA256 (keyed with ``SECRET_KEY``) of the
 short code, so a copy of the database alone does not let anyone try the small short-code space
-offline. Online guessing is rate-limited per client (``services.guess_allowed``).
+offline. Online guessing is rate-limited per client (``services.find_token``).
 
 The plaintexts exist only in the one response that prints them: issuing is an explicit POST that
 generates the batch and renders the print sheet once. **Printing again means issuing a new batch
