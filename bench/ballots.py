@@ -365,13 +365,21 @@ class CpuMeter:
 # ---- the server ----------------------------------------------------------------------------
 
 
-def start_server(port: int, workers: int, threads: int, env: dict[str, str]) -> subprocess.Popen:
+def start_server(port: int, workers: int, threads: int, env: dict[str, str],
+                 server: str = "gunicorn") -> subprocess.Popen:  # fmt: skip
     cmd = [
         sys.executable, "-m", "gunicorn", "kaoping.wsgi",
         "--bind", f"{HOST}:{port}", "--worker-class", "gthread",
         "--workers", str(workers), "--threads", str(threads),
         "--backlog", "2048", "--keep-alive", "5", "--log-level", "warning",
     ]  # fmt: skip
+    if server == "granian":
+        cmd = [
+            sys.executable, "-m", "granian", "--interface", "wsgi", "kaoping.wsgi:application",
+            "--host", HOST, "--port", str(port), "--workers", str(workers),
+            "--blocking-threads", str(threads), "--backlog", "2048", "--log-level", "warning",
+            "--no-ws",
+        ]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, cwd=str(ROOT))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -407,6 +415,7 @@ def main() -> int:
     parser.add_argument("--targets", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (2 cores: 4)")
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--server", default="gunicorn", choices=["gunicorn", "granian"])
     args = parser.parse_args()
     given_url = os.environ.get("DATABASE_URL", "")
     if not given_url.startswith("postgres"):
@@ -443,7 +452,7 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     port = free_port()
-    server = start_server(port, args.workers, args.threads, dict(os.environ))
+    server = start_server(port, args.workers, args.threads, dict(os.environ), args.server)
     try:
         pool = list(data["tokens"])
         fields = urlencode(data["fields"]).encode()

@@ -21,7 +21,14 @@ from scipy.stats import spearmanr
 
 from kaoping.audit.models import AuditEntry
 from kaoping.ballots import design, services, tokens
-from kaoping.ballots.models import Ballot, BallotAnswer, IdentifiedVote, Token, TokenUse
+from kaoping.ballots.models import (
+    Ballot,
+    BallotAnswer,
+    FailedLookup,
+    IdentifiedVote,
+    Token,
+    TokenUse,
+)
 
 from .ballot_helpers import appraisal_campaign, open_appraisal
 from .factories import PersonFactory, UserFactory
@@ -149,11 +156,15 @@ def test_ballot_rows_cannot_hold_token_user_ip_or_time():
     answer_fields = {f.name for f in BallotAnswer._meta.get_fields() if f.concrete}
     assert answer_fields == {"id", "ballot", "target", "question", "grade", "comment"}
     # nothing that points at a ballot from the token side, nor the other way round
-    for model in (Token, TokenUse, IdentifiedVote):
+    for model in (Token, TokenUse, IdentifiedVote, FailedLookup):
         for f in model._meta.get_fields():
             assert getattr(f, "related_model", None) not in (Ballot, BallotAnswer), (model, f)
     assert {f.name for f in TokenUse._meta.get_fields() if f.concrete} == {
-        "id", "appraisal", "minute", "count",
+        "id", "appraisal", "minute", "shard", "count",  # the shard: random per ballot
+    }  # fmt: skip
+    # the guessing limit: failed look-ups only, an HMAC of the address, no key to anything
+    assert {f.name for f in FailedLookup._meta.get_fields() if f.concrete} == {
+        "id", "client", "minute", "count",
     }  # fmt: skip
 
 

@@ -75,7 +75,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "kaoping.core.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "kaoping.core.middleware.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "kaoping.core.middleware.AuthenticationMiddleware",

@@ -370,6 +370,25 @@ def test_auth_wrapper_leaves_an_anonymous_user_on_public_pages():
     assert seen["user"].is_anonymous
 
 
+def test_locale_wrapper_speaks_the_site_language_on_public_pages():
+    from django.utils import translation
+
+    seen = {}
+
+    def view(request):
+        seen["language"] = translation.get_language()
+        seen["code"] = request.LANGUAGE_CODE
+        return HttpResponse("ok")
+
+    chain = middleware.LocaleMiddleware(view)
+    translation.activate("en")  # as a thread that served something else may have left it
+    try:
+        chain(RequestFactory().get("/v/abc/", HTTP_ACCEPT_LANGUAGE="en-US"))
+    finally:
+        translation.deactivate()
+    assert seen == {"language": "zh-hans", "code": "zh-hans"}
+
+
 def test_the_empty_form_marks_are_replaced(opened):
     appraisal, pairs = opened
     html = Client().get(reverse("vote:ballot", args=[pairs[0][0]])).content.decode()
@@ -391,3 +410,23 @@ def test_the_ballot_statements_are_prepared_once_per_connection(opened):
         prepared = [row[0] for row in cursor.fetchall()]
     assert sum("WITH consumed AS" in sql for sql in prepared) == 1
     assert sum("token_hash" in sql and sql.lstrip().startswith("SELECT") for sql in prepared) == 1
+
+
+@pytest.mark.parametrize("hinted", [False, True])
+def test_comments_are_stored_exactly(opened, hinted):
+    """The answers travel as one JSON text on PostgreSQL: quotes, backslashes, line breaks,
+    emoji and JSON-looking text come back unchanged."""
+    appraisal, pairs = opened
+    services.open_design(appraisal)
+    comment = '他说："好"\\n 第二行\n{"a": [1, null]} 😀 \\u0041'
+    answers = full_answers(appraisal, 1)
+    first = next(iter(answers))
+    answers[first]["comment"] = comment
+    services.cast(credential=pairs[0][0], answers=answers,
+                  appraisal_hint=appraisal.pk if hinted else None)  # fmt: skip
+    stored = BallotAnswer.objects.get(question="comment")
+    assert stored.comment == comment.strip() and stored.target_id == first
+    assert stored.grade is None
+    assert set(
+        BallotAnswer.objects.exclude(question="comment").values_list("grade", flat=True)
+    ) == {1}

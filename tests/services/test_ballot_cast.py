@@ -248,14 +248,13 @@ def test_crash_mid_submit_leaves_the_token_unused(opened, monkeypatch):
         raise RuntimeError("power cut")
 
     def overlong(rows):
-        targets, questions, grades, comments = real_arrays(rows)
-        return targets, [*questions[:-1], "x" * 40], grades, comments
+        return real_param([*rows[:-1], (rows[-1][0], "x" * 40, *rows[-1][2:])])
 
     # The answers' INSERT fails after the token was consumed and the ballot row inserted. On
     # PostgreSQL all three are one statement: the last answer's question code is too long for
     # its column, so the database itself fails it midway; on SQLite the insert raises.
-    real_arrays = services._answer_arrays
-    monkeypatch.setattr(services, "_answer_arrays", overlong)
+    real_param = services._answers_param
+    monkeypatch.setattr(services, "_answers_param", overlong)
     monkeypatch.setattr(services, "_insert_ballot", crash)
     with pytest.raises((RuntimeError, DataError)):
         services.cast(credential=pairs[0][0], answers=full_answers(a))
@@ -323,6 +322,26 @@ def test_turnout(organizer, opened):
     )
     assert figures["percent"] == 100
     assert sum(m["count"] for m in figures["series"]) == 1
+
+
+@pytest.mark.parametrize("hinted", [False, True])
+def test_turnout_per_minute_sums_the_shards(monkeypatch, opened, hinted):
+    a, pairs = opened
+    services._DESIGNS.clear()
+    services.open_design(a)
+    shards = iter([3, 7, 3, 0, 7])
+    monkeypatch.setattr(services, "_use_shard", lambda: next(shards))
+    first = timezone.now().replace(second=5)
+    for i, (token, _) in enumerate(pairs):
+        now = first + dt.timedelta(seconds=10 * i, minutes=1 if i == 4 else 0)
+        services.cast(credential=token, answers=full_answers(a), now=now,
+                      appraisal_hint=a.pk if hinted else None)  # fmt: skip
+    assert TokenUse.objects.count() == 4  # 3 shards in the first minute, 1 in the next
+    series = [(m["minute"].minute, m["count"]) for m in services.turnout(a)["series"]]
+    assert series == [(first.astimezone(timezone.get_current_timezone()).minute, 4),
+                      ((first + dt.timedelta(minutes=1)).astimezone(
+                          timezone.get_current_timezone()).minute, 1)]  # fmt: skip
+    services._DESIGNS.clear()
 
 
 # ---- guessing limit ------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from .models import Appraisal, Ballot, BallotAnswer, TokenUse
+from .models import Appraisal, Ballot, BallotAnswer
+from .selectors import use_per_minute
 from .tally import grade_scale
 
 MIN_CLUSTER = 5
@@ -126,7 +127,7 @@ def signals(
     }
     out.straight_total = sum(straight.values())
     # bursts
-    minutes = list(TokenUse.objects.filter(appraisal=appraisal).values_list("minute", "count"))
+    minutes = use_per_minute(appraisal)
     counts = [c for _, c in minutes if c > 0]
     out.minutes = len(counts)
     if counts:

@@ -86,15 +86,22 @@ class Token(models.Model):
 
 
 class TokenUse(models.Model):
-    """When tokens were used (turnout over time, bursts). No key to a ballot or a token."""
+    """When tokens were used (turnout over time, bursts). No key to a ballot or a token.
+
+    A minute's count is spread over a few rows (``shard``, picked at random by each ballot), so
+    that ballots stored at the same moment rarely wait for one another's row lock; readers sum
+    them (``selectors.use_per_minute``)."""
 
     appraisal = models.ForeignKey(Appraisal, on_delete=models.CASCADE, related_name="token_uses")
     minute = models.DateTimeField()  # truncated to the minute
+    shard = models.PositiveSmallIntegerField(default=0)
     count = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["appraisal", "minute"], name="unique_token_use_minute")
+            models.UniqueConstraint(
+                fields=["appraisal", "minute", "shard"], name="unique_token_use_minute_shard"
+            )
         ]
 
     def __str__(self) -> str:

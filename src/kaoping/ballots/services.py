@@ -2,21 +2,24 @@
 
 Exactly one ballot per token
     ``cast`` checks the token and the answers, then in ONE transaction: consumes the token with
-    a conditional ``UPDATE … SET used = true WHERE id = … AND NOT used AND NOT voided AND`` the
-    appraisal is still open (its row read ``FOR SHARE`` on PostgreSQL, so ``close_appraisal``
+    a conditional ``UPDATE … SET used = true WHERE … AND NOT used AND NOT voided AND`` the
+    appraisal still takes votes (its row read ``FOR SHARE`` on PostgreSQL, so ``close_appraisal``
     waits for ballots in flight; a second submit of the same token updates 0 rows and is
     refused), stores the ballot and its answers, and adds one to the minute's ``TokenUse``
-    count (on PostgreSQL right after the commit: see ``_count_after_commit``). Anything that
-    fails rolls the whole transaction back, so the token stays unused. On SQLite a busy database
-    (``database is locked``) is retried with backoff a bounded number of times; a ballot is only
-    acknowledged once its transaction has committed.
+    count (one of ``USE_SHARDS`` rows picked at random, so simultaneous ballots rarely wait for
+    the same row). Anything that fails rolls the whole transaction back, so the token stays
+    unused. On SQLite a busy database (``database is locked``) is retried with backoff a
+    bounded number of times; a ballot is only acknowledged once its transaction has committed.
 
-    On PostgreSQL the consuming UPDATE and the ballot row's INSERT are one statement (a
-    data-modifying CTE: the row is inserted only if the token was consumed), followed by the
-    answers' one INSERT. The ballot pages read the token with its appraisal and campaign in one
-    query; the appraisal's design (name, questions, grades, targets, the rendered empty form) is
-    kept per process while it is open (``open_design``: it cannot change then) and dropped once
-    it is seen closed. The window, the status and the token are read on every request.
+    On PostgreSQL that transaction is ONE prepared statement (``_cast_sql``: data-modifying
+    CTEs, each step only if the previous one happened), so a ballot costs one round trip. The
+    ballot form names its appraisal; when this process holds that appraisal's design, the
+    statement finds the token by the credential's hash and checks it, the window and the
+    guessing limit itself — the submit reads nothing first (``cast``'s ``appraisal_hint``). The
+    ballot pages read the token with its appraisal and campaign in one query; the appraisal's
+    design (name, questions, grades, targets, the rendered empty form) is kept per process while
+    it is open (``open_design``: it cannot change then) and dropped once it is seen closed. The
+    window, the status and the token are read on every request.
 
 Anonymity
     A ballot row holds the appraisal, the day and the source, nothing else. No audit entry is
@@ -57,6 +60,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
+import json
 import random
 import time
 import uuid
@@ -75,7 +79,7 @@ from kaoping.campaigns.services import stage_is_open
 from kaoping.campaigns.workflow import index as stage_index
 from kaoping.indicators.constants import RaterGroupCode
 
-from . import design
+from . import design, selectors
 from .models import (
     Appraisal,
     AppraisalMode,
@@ -490,18 +494,28 @@ def _minute(now: dt.datetime) -> dt.datetime:
     return now.replace(second=0, microsecond=0)
 
 
+# A minute's TokenUse count is spread over this many rows (``models.TokenUse``).
+USE_SHARDS = 16
+
+
+def _use_shard() -> int:
+    return random.randrange(USE_SHARDS)  # noqa: S311 - spreads lock waits, not a secret
+
+
 def _count_use_sql(appraisal_id: int, now: dt.datetime) -> tuple[str, list[Any]]:
     """One more use in this minute, in one statement without a lock over the table: insert the
-    minute's row, or add one to it (``ON CONFLICT … DO UPDATE``: PostgreSQL, SQLite ≥ 3.24)."""
+    row of the minute and a random shard, or add one to it (``ON CONFLICT … DO UPDATE``:
+    PostgreSQL, SQLite ≥ 3.24)."""
     minute = connection.ops.adapt_datetimefield_value(_minute(now))
     table = TokenUse._meta.db_table
     qn = connection.ops.quote_name
     sql = (
-        f"INSERT INTO {qn(table)} ({qn('appraisal_id')}, {qn('minute')}, {qn('count')}) "  # noqa: S608
-        f"VALUES (%s, %s, 1) ON CONFLICT ({qn('appraisal_id')}, {qn('minute')}) "
+        f"INSERT INTO {qn(table)} ({qn('appraisal_id')}, {qn('minute')}, {qn('shard')}, "  # noqa: S608
+        f"{qn('count')}) VALUES (%s, %s, %s, 1) "
+        f"ON CONFLICT ({qn('appraisal_id')}, {qn('minute')}, {qn('shard')}) "
         f"DO UPDATE SET {qn('count')} = {qn(table)}.{qn('count')} + 1"
     )
-    return sql, [appraisal_id, minute]
+    return sql, [appraisal_id, minute, _use_shard()]
 
 
 def _count_use(appraisal_id: int, now: dt.datetime) -> None:
@@ -519,16 +533,18 @@ def _insert_ballot(appraisal_id: int, answers: list[AnswerRow], now: dt.datetime
 
 
 _INSERT_ANSWERS_SQL: list[str] = []
-# The answers' four columns as arrays, spread into rows by unnest (PostgreSQL).
-_UNNEST_ANSWERS = "unnest(%s::bigint[], %s::text[], %s::smallint[], %s::text[]) AS u(t, q, g, c)"
+# The answers as one JSON array of ``[target, question, grade, comment]`` rows, spread into rows
+# by PostgreSQL: one text parameter (psycopg adapts lists element by element, in Python; a JSON
+# text is written by the C encoder and parsed by the database).
+_ANSWER_ROWS = "(e->>0)::bigint, e->>1, (e->>2)::smallint, e->>3 FROM {source} json_array_elements({param}::json) AS e"
 
 
-def _answer_arrays(answers: list[AnswerRow]) -> list[list[Any]]:
-    return [list(column) for column in zip(*answers, strict=True)] if answers else [[]] * 4
+def _answers_param(answers: list[AnswerRow]) -> str:
+    return json.dumps(answers, ensure_ascii=False, separators=(",", ":"))
 
 
 def _insert_answers(ballot_id: uuid.UUID, answers: list[AnswerRow]) -> None:
-    """The ballot's answers in one INSERT. On PostgreSQL from four arrays (unnest), the keys drawn
+    """The ballot's answers in one INSERT. On PostgreSQL from one JSON parameter, the keys drawn
     by the database (``gen_random_uuid()``) — a handful of parameters instead of six per
     answer, which is most of what a cast costs in Python."""
     if connection.vendor != "postgresql":
@@ -545,11 +561,11 @@ def _insert_answers(ballot_id: uuid.UUID, answers: list[AnswerRow]) -> None:
             qn(c) for c in ("id", "ballot_id", "target_id", "question", "grade", "comment")
         )
         _INSERT_ANSWERS_SQL.append(
-            f"INSERT INTO {table} ({cols}) "  # noqa: S608
-            f"SELECT gen_random_uuid(), %s, u.t, u.q, u.g, u.c FROM {_UNNEST_ANSWERS}"
+            f"INSERT INTO {table} ({cols}) SELECT gen_random_uuid(), %s, "  # noqa: S608
+            + _ANSWER_ROWS.format(source="", param="%s")
         )
     with connection.cursor() as cursor:
-        cursor.execute(_INSERT_ANSWERS_SQL[0], [ballot_id, *_answer_arrays(answers)])
+        cursor.execute(_INSERT_ANSWERS_SQL[0], [ballot_id, _answers_param(answers)])
 
 
 _CAST_SQL: dict[str, str] = {}
@@ -562,7 +578,7 @@ def _cast_sql(key: str) -> str:
     campaign in 测评, inside its window; its row share-locked, so a concurrent close waits for
     this ballot and ballots after the close see it closed) and the client is under the
     guessing limit (``find_token``); the ballot row is inserted only if
-    the token was consumed, and the answers (from arrays) only with the ballot. One statement is
+    the token was consumed, and the answers (from one JSON array) only with the ballot. One statement is
     one transaction: all of it is stored, or none of it. Its row count is the number of answers
     stored: 0 when the token was not consumed."""
     sql = _CAST_SQL.get(key)
@@ -573,6 +589,7 @@ def _cast_sql(key: str) -> str:
         token, appraisal = qn(Token._meta.db_table), qn(Appraisal._meta.db_table)
         campaign, failed = qn(Campaign._meta.db_table), qn(FailedLookup._meta.db_table)
         ballot, answer = qn(Ballot._meta.db_table), qn(BallotAnswer._meta.db_table)
+        use = qn(TokenUse._meta.db_table)
         sql = _CAST_SQL[key] = (
             f"WITH consumed AS (UPDATE {token} SET {qn('used')} = true "  # noqa: S608
             f"WHERE {qn(key)} = %(key)s AND {qn('appraisal_id')} = %(appraisal)s "
@@ -590,12 +607,16 @@ def _cast_sql(key: str) -> str:
             f"stored AS (INSERT INTO {ballot} ({qn('id')}, {qn('appraisal_id')}, "
             f"{qn('cast_on')}, {qn('source')}) "
             f"SELECT gen_random_uuid(), %(appraisal)s, %(day)s, %(source)s FROM consumed "
-            f"RETURNING {qn('id')}) "
+            f"RETURNING {qn('id')}), "
+            f"counted AS (INSERT INTO {use} ({qn('appraisal_id')}, {qn('minute')}, "
+            f"{qn('shard')}, {qn('count')}) "
+            f"SELECT %(appraisal)s, %(minute)s, %(shard)s, 1 FROM stored "
+            f"ON CONFLICT ({qn('appraisal_id')}, {qn('minute')}, {qn('shard')}) "
+            f"DO UPDATE SET {qn('count')} = {use}.{qn('count')} + 1) "
             f"INSERT INTO {answer} ({qn('id')}, {qn('ballot_id')}, {qn('target_id')}, "
             f"{qn('question')}, {qn('grade')}, {qn('comment')}) "
-            f"SELECT gen_random_uuid(), stored.{qn('id')}, u.t, u.q, u.g, u.c "
-            f"FROM stored CROSS JOIN unnest(%(targets)s::bigint[], %(questions)s::text[], "
-            f"%(grades)s::smallint[], %(comments)s::text[]) AS u(t, q, g, c)"
+            f"SELECT gen_random_uuid(), stored.{qn('id')}, "
+            + _ANSWER_ROWS.format(source="stored CROSS JOIN", param="%(answers)s")
         )
     return sql
 
@@ -606,14 +627,12 @@ def _store_in_one_statement(
 ) -> bool:  # fmt: skip
     """PostgreSQL: run ``_cast_sql``; True when the ballot was stored (and committed, unless the
     caller holds a transaction open)."""
-    targets, questions, grades, comments = _answer_arrays(rows)
     client, minute = _guess_params(ip, now)
     params = {
-        "client": client, "minute": minute, "limit": guess_limit(),
+        "client": client, "minute": minute, "limit": guess_limit(), "shard": _use_shard(),
         "key": value, "appraisal": appraisal_id, "open": AppraisalStatus.OPEN.value,
         "stage": str(Stage.APPRAISAL), "now": now, "day": timezone.localdate(now),
-        "source": BallotSource.ONLINE.value, "targets": targets, "questions": questions,
-        "grades": grades, "comments": comments,
+        "source": BallotSource.ONLINE.value, "answers": _answers_param(rows),
     }  # fmt: skip
 
     def run() -> int:
@@ -670,7 +689,6 @@ def cast(
     if connection.vendor == "postgresql":
         if not _store_in_one_statement("id", token.pk, appraisal.pk, rows, now, ip):
             raise _refusal(credential, now, ip)
-        _count_use_async(appraisal.pk, now)
         return
 
     def store() -> None:
@@ -698,47 +716,7 @@ def _cast_by_hint(
         rows = _clean_rows(found.questions, len(found.grades), answers, found.target_ids)
     except AnswerError:
         return False  # the checked path reports it against the token's own appraisal
-    if not _store_in_one_statement(hashed[0], hashed[1], appraisal_id, rows, now, ip):
-        return False
-    _count_use_async(appraisal_id, now)
-    return True
-
-
-def _count_after_commit() -> bool:
-    """On PostgreSQL the minute's TokenUse row is counted after the ballot has committed, in a
-    transaction of its own that does not wait for the disk: the row is the same for every
-    ballot of the minute, and holding its lock until a durable commit would queue all ballots
-    behind one another (≈ one per disk flush). A crash can then lose the last instant's count
-    in the per-minute *series* — never a ballot, and never the turnout figures, which are
-    counted from the tokens. On SQLite writers are serialized anyway: it stays in the ballot's
-    transaction."""
-    return connection.vendor == "postgresql"
-
-
-def _count_use_async(appraisal_id: int, now: dt.datetime) -> None:
-    if (
-        connection.get_autocommit()
-        and not connection.in_atomic_block
-        and not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
-    ):
-        # One round trip: PostgreSQL runs the statements of one simple query as one (implicit)
-        # transaction, rolled back as a whole on an error; ``SET LOCAL`` holds for it only.
-        sql, params = _count_use_sql(appraisal_id, now)
-
-        def one() -> None:
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF; " + sql, params)
-
-        _with_retry(one)
-        return
-
-    def work() -> None:
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            _count_use(appraisal_id, now)
-
-    _with_retry(work)
+    return _store_in_one_statement(hashed[0], hashed[1], appraisal_id, rows, now, ip)
 
 
 # ---- identified mode -----------------------------------------------------------------------
@@ -801,14 +779,11 @@ def cast_identified(
                     IdentifiedVote(appraisal_id=appraisal.pk, user=user, target_id=t) for t in ids
                 )
                 _insert_ballot(appraisal.pk, rows, now)
-                if not _count_after_commit():
-                    _count_use(appraisal.pk, now)
+                _count_use(appraisal.pk, now)
         except IntegrityError as exc:
             raise BallotError("voted") from exc
 
     _with_retry(store)
-    if _count_after_commit():
-        _count_use_async(appraisal.pk, now)
 
 
 def identified_appraisals(user: Any) -> list[dict[str, Any]]:
@@ -972,9 +947,7 @@ def turnout(appraisal: Appraisal) -> dict[str, Any]:
     used = t["used"] if appraisal.mode == AppraisalMode.TOKEN else voters
     series = [
         {"minute": timezone.localtime(m), "count": c}
-        for m, c in TokenUse.objects.filter(appraisal=appraisal)
-        .order_by("minute")
-        .values_list("minute", "count")
+        for m, c in selectors.use_per_minute(appraisal)
     ]
     return {
         "appraisal": appraisal,
