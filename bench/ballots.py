@@ -5,8 +5,9 @@
 Creates a throwaway PostgreSQL database ``<db>_bench_<pid>`` next to the one ``DATABASE_URL``
 names (dropped at the end), migrates it, builds a campaign in 测评 with an open appraisal over
 ``--targets`` targets (two indicator questions, the overall grade and a comment each) and
-``--tokens`` one-time tokens, and starts gunicorn (``gunicorn kaoping.wsgi``, gthread workers,
-DEBUG off, SECRET_KEY and ALLOWED_HOSTS set) on a free local port. Then ``--clients`` concurrent
+``--tokens`` one-time tokens, and starts the production server as production starts it
+(``kaoping serve``: granian, a worker per core and 8 threads each; DEBUG off, SECRET_KEY and
+ALLOWED_HOSTS set) on a free local port. Then ``--clients`` concurrent
 clients (asyncio on raw sockets, HTTP/1.1 keep-alive) each repeatedly GET a ballot page for a
 fresh token (which sets the CSRF cookie and carries the form token) and POST a full ballot, for
 ``--seconds``. Afterwards it counts what is stored:
@@ -20,7 +21,7 @@ In the same run the reference: a bare Django view that inserts one row (``ballot
 POSTed by the same clients for ``--baseline-seconds``.
 
 The machine is shared by the client, the server and PostgreSQL (and whatever else runs on it):
-the rates move with that load. The run also reports the CPU time the gunicorn workers and the
+the rates move with that load. The run also reports the CPU time the server's workers and the
 database's server processes spent per ballot and per reference insert (from ``/proc``), and the
 client's own CPU share, which do not.
 
@@ -344,7 +345,7 @@ def _db_backends() -> list[int]:
 
 
 class CpuMeter:
-    """CPU seconds used by the gunicorn workers and by the database's server processes."""
+    """CPU seconds used by the server's workers and by the database's server processes."""
 
     def __init__(self, server_pid: int) -> None:
         self.server_pid = server_pid
@@ -365,21 +366,12 @@ class CpuMeter:
 # ---- the server ----------------------------------------------------------------------------
 
 
-def start_server(port: int, workers: int, threads: int, env: dict[str, str],
-                 server: str = "gunicorn") -> subprocess.Popen:  # fmt: skip
+def start_server(port: int, workers: int, threads: int, env: dict[str, str]) -> subprocess.Popen:
+    """The production server, started as production starts it (``kaoping serve``)."""
     cmd = [
-        sys.executable, "-m", "gunicorn", "kaoping.wsgi",
-        "--bind", f"{HOST}:{port}", "--worker-class", "gthread",
+        sys.executable, "-m", "kaoping", "serve", "--bind", f"{HOST}:{port}",
         "--workers", str(workers), "--threads", str(threads),
-        "--backlog", "2048", "--keep-alive", "5", "--log-level", "warning",
     ]  # fmt: skip
-    if server == "granian":
-        cmd = [
-            sys.executable, "-m", "granian", "--interface", "wsgi", "kaoping.wsgi:application",
-            "--host", HOST, "--port", str(port), "--workers", str(workers),
-            "--blocking-threads", str(threads), "--backlog", "2048", "--log-level", "warning",
-            "--no-ws",
-        ]  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, cwd=str(ROOT))
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -391,10 +383,10 @@ def start_server(port: int, workers: int, threads: int, env: dict[str, str],
         except OSError:
             pass
         if proc.poll() is not None:
-            raise SystemExit("gunicorn exited while starting")
+            raise SystemExit("the server exited while starting")
         time.sleep(0.3)
     proc.kill()
-    raise SystemExit("gunicorn did not start")
+    raise SystemExit("the server did not start")
 
 
 def stop_server(proc: subprocess.Popen) -> None:
@@ -413,9 +405,10 @@ def main() -> int:
     parser.add_argument("--baseline-seconds", type=float, default=20)
     parser.add_argument("--tokens", type=int, default=30_000)
     parser.add_argument("--targets", type=int, default=8)
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (2 cores: 4)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
-    parser.add_argument("--server", default="gunicorn", choices=["gunicorn", "granian"])
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="server workers (one per core)"
+    )
+    parser.add_argument("--threads", type=int, default=8, help="threads per worker")
     args = parser.parse_args()
     given_url = os.environ.get("DATABASE_URL", "")
     if not given_url.startswith("postgres"):
@@ -452,7 +445,7 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     port = free_port()
-    server = start_server(port, args.workers, args.threads, dict(os.environ), args.server)
+    server = start_server(port, args.workers, args.threads, dict(os.environ))
     try:
         pool = list(data["tokens"])
         fields = urlencode(data["fields"]).encode()
@@ -490,7 +483,7 @@ def run(args: argparse.Namespace) -> int:
         f"tokens_used_twice={used_twice} refused={ballots.refused} "
         f"indeterminate={ballots.indeterminate} get_errors={ballots.get_errors} "
         f"p50_ms={median:.1f} seconds={elapsed:.1f} client_cpu={100 * client_cpu / elapsed:.0f}% "
-        f"gunicorn={args.workers}x{args.threads} gthread clients={args.clients}",
+        f"server=granian {args.workers}x{args.threads} clients={args.clients}",
         flush=True,
     )
     n_ballots, n_base = max(1, ballots.acknowledged), max(1, base.acknowledged)

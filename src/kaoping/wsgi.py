@@ -1,4 +1,4 @@
-"""WSGI entry point (gunicorn kaoping.wsgi)."""
+"""WSGI entry point (`kaoping serve` runs it under granian; any WSGI server can)."""
 
 import os
 

@@ -8,7 +8,6 @@ import datetime as dt
 import re
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
@@ -29,7 +28,6 @@ HINT_INPUT = re.compile(r'name="ap" value="([^"]+)"')
 
 @pytest.fixture(autouse=True)
 def _fresh():
-    cache.clear()
     services._DESIGNS.clear()
     yield
     services._DESIGNS.clear()
