@@ -44,6 +44,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from urllib.parse import quote_plus, urlencode
@@ -345,11 +346,19 @@ def _db_backends() -> list[int]:
 
 
 class CpuMeter:
-    """CPU seconds used by the server's workers and by the database's server processes."""
+    """CPU seconds used by the server's workers and by the database's server processes.
+
+    Sampled every second by a thread: a process can end during the run (the server recycles
+    its database connections after ``CONN_MAX_AGE``), and its time counts up to its last
+    sample."""
 
     def __init__(self, server_pid: int) -> None:
         self.server_pid = server_pid
         self.start = self._sample()
+        self.last = {k: dict(v) for k, v in self.start.items()}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
 
     def _sample(self) -> dict[str, dict[int, float]]:
         workers = _children(self.server_pid)
@@ -358,9 +367,29 @@ class CpuMeter:
             "db": {p: _cpu_seconds(p) for p in _db_backends()},
         }
 
+    def _record(self) -> None:
+        for kind, seen in self._sample().items():
+            for pid, value in seen.items():
+                if value > 0:
+                    self.last[kind][pid] = max(value, self.last[kind].get(pid, 0.0))
+
+    def _run(self) -> None:
+        from django.db import connections
+
+        try:
+            while not self._done.wait(1.0):
+                self._record()
+        finally:
+            connections.close_all()
+
     def stop(self) -> dict[str, float]:
-        end = self._sample()
-        return {k: sum(v - self.start[k].get(p, 0.0) for p, v in end[k].items()) for k in end}
+        self._done.set()
+        self._thread.join()
+        self._record()
+        return {
+            kind: sum(v - self.start[kind].get(p, 0.0) for p, v in seen.items())
+            for kind, seen in self.last.items()
+        }
 
 
 # ---- the server ----------------------------------------------------------------------------

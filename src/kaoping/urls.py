@@ -1,6 +1,8 @@
 from django.urls import include, path
 
 urlpatterns = [
+    # First: the ballot pages take the most requests, and Django tries patterns in order.
+    path("v/", include("kaoping.ballots.public_urls")),
     path("", include("kaoping.core.urls")),
     path("accounts/", include("kaoping.accounts.urls")),
     path("audit/", include("kaoping.audit.urls")),
@@ -12,7 +14,6 @@ urlpatterns = [
     path("appraisals/", include("kaoping.ballots.urls")),
     path("results/", include("kaoping.results.urls")),
     path("rectification/", include("kaoping.rectification.urls")),
-    path("v/", include("kaoping.ballots.public_urls")),
 ]
 
 handler403 = "kaoping.core.views.permission_denied"

@@ -428,3 +428,32 @@ def test_comments_are_stored_exactly(opened, hinted):
     assert set(
         BallotAnswer.objects.exclude(question="comment").values_list("grade", flat=True)
     ) == {1}
+
+
+def _token_updates():
+    """(updates, heap-only updates) of the token table in this transaction so far."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT n_tup_upd, n_tup_hot_upd FROM pg_stat_xact_user_tables WHERE relname = %s",
+            [Token._meta.db_table],
+        )
+        return cursor.fetchone()
+
+
+def test_a_cast_updates_its_token_in_place(opened):
+    """On PostgreSQL consuming a token is a heap-only update: no index of the token table is
+    touched (the used flag is in no index, the table leaves room in its pages)."""
+    appraisal, pairs = opened
+    services.open_design(appraisal)
+    before = _token_updates() if connection.vendor == "postgresql" else None
+    for i, (token, _) in enumerate(pairs):
+        services.cast(credential=token, answers=full_answers(appraisal),
+                      appraisal_hint=appraisal.pk if i % 2 else None)  # fmt: skip
+    assert Token.objects.filter(appraisal=appraisal, used=True).count() == len(pairs)
+    if connection.vendor != "postgresql":
+        return
+    updated, hot = (after - b for after, b in zip(_token_updates(), before, strict=True))
+    assert updated == hot == len(pairs)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [Token._meta.db_table])
+        assert "fillfactor=50" in cursor.fetchone()[0]

@@ -309,6 +309,19 @@ def test_close_rewrites_ballots_under_new_ids(organizer, opened):
         services.close_appraisal(actor=organizer, appraisal=a)
 
 
+def test_close_refuses_answers_for_targets_outside_the_appraisal(organizer, opened):
+    """Answers name their target without a database constraint; closing verifies them."""
+    a, pairs = opened
+    services.cast(credential=pairs[0][0], answers=full_answers(a))
+    ballot = Ballot.objects.get()
+    BallotAnswer.objects.create(ballot=ballot, target_id=987654321, question="overall", grade=0)
+    with pytest.raises(ValidationError, match="不属于本测评的考核对象"):
+        services.close_appraisal(actor=organizer, appraisal=a)
+    a.refresh_from_db()
+    assert a.status == AppraisalStatus.OPEN  # nothing of the close was kept
+    assert Ballot.objects.filter(pk=ballot.pk).exists()
+
+
 def test_turnout(organizer, opened):
     a, pairs = opened
     services.cast(credential=pairs[0][0], answers=full_answers(a))

@@ -68,18 +68,26 @@ class Appraisal(models.Model):
 
 
 class Token(models.Model):
-    """A one-time ballot token. Only its SHA-256 is stored; the slip carries the secret."""
+    """A one-time ballot token. Only its SHA-256 is stored; the slip carries the secret.
+
+    Casting a ballot sets ``used``, which no index covers: on PostgreSQL the table keeps free
+    room in each page (``fillfactor``, migration 0004) so that this update stays on its page
+    and touches no index (a heap-only tuple update). The hashes are unique by constraint (no
+    pattern-matching index: tokens are only ever looked up by equality)."""
 
     appraisal = models.ForeignKey(Appraisal, on_delete=models.CASCADE, related_name="tokens")
-    token_hash = models.CharField(max_length=64, unique=True)
+    token_hash = models.CharField(max_length=64)
     # The short code typed by hand (e.g. "K7QF-M2XA"), also stored only as a hash.
-    short_hash = models.CharField(max_length=64, unique=True)
+    short_hash = models.CharField(max_length=64)
     batch = models.PositiveIntegerField("批次", default=1)
     used = models.BooleanField(default=False)
     voided = models.BooleanField("作废", default=False)
 
     class Meta:
-        indexes = [models.Index(fields=["appraisal", "used"])]
+        constraints = [
+            models.UniqueConstraint(fields=["token_hash"], name="unique_token_hash"),
+            models.UniqueConstraint(fields=["short_hash"], name="unique_token_short_hash"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.appraisal} token"
@@ -154,9 +162,16 @@ class BallotAnswer(models.Model):
     ballot = models.ForeignKey(
         Ballot, on_delete=models.CASCADE, related_name="answers", db_index=False
     )
+    # No database constraint on the target: PostgreSQL checks one row by share-locking the
+    # target it names, so every ballot in flight would lock the same few target rows (dozens
+    # of answers each) and queue behind one another (about a fifth of a ballot's database time
+    # under load). The cast writes only the open appraisal's own targets (``services``),
+    # targets cannot be removed once the campaign is in 测评, deleting one still deletes its
+    # answers (Django's on_delete), and closing the appraisal verifies every answer's target.
     target = models.ForeignKey(
-        "campaigns.Target", on_delete=models.CASCADE, related_name="+", db_index=False
-    )
+        "campaigns.Target", on_delete=models.CASCADE, related_name="+", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
     question = models.CharField(max_length=32)
     grade = models.PositiveSmallIntegerField(null=True, blank=True)  # index into grades
     comment = models.TextField(blank=True)

@@ -860,6 +860,13 @@ def _reorder_storage(appraisal: Appraisal) -> int:
             "ballot_id", "target_id", "question", "grade", "comment"
         )
     ]
+    # The answers name their targets without a database constraint (``BallotAnswer.target``):
+    # before the ballots are final, every target must be one of the appraisal's.
+    stray = {a["target_id"] for a in answers} - set(target_ids(appraisal))
+    if stray:
+        raise ValidationError(
+            f"有选票评价了不属于本测评的考核对象（{len(stray)} 个），测评未结束；请系统管理员核查数据"
+        )
     fresh = {b["id"]: uuid.uuid4() for b in ballots}
     for chunk in chunks:
         BallotAnswer.objects.filter(ballot_id__in=chunk).delete()
