@@ -6,7 +6,7 @@ Creates a throwaway PostgreSQL database ``<db>_bench_<pid>`` next to the one ``D
 names (dropped at the end), migrates it, builds a campaign in 测评 with an open appraisal over
 ``--targets`` targets (two indicator questions, the overall grade and a comment each) and
 ``--tokens`` one-time tokens, and starts the production server as production starts it
-(``kaoping serve``: granian, a worker per core and 8 threads each; DEBUG off, SECRET_KEY and
+(``kaoping serve``: granian, a worker per core and 4 threads each; DEBUG off, SECRET_KEY and
 ALLOWED_HOSTS set) on a free local port. Then ``--clients`` concurrent
 clients (asyncio on raw sockets, HTTP/1.1 keep-alive) each repeatedly GET a ballot page for a
 fresh token (which sets the CSRF cookie and carries the form token) and POST a full ballot, for
@@ -437,7 +437,7 @@ def main() -> int:
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="server workers (one per core)"
     )
-    parser.add_argument("--threads", type=int, default=8, help="threads per worker")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
     args = parser.parse_args()
     given_url = os.environ.get("DATABASE_URL", "")
     if not given_url.startswith("postgres"):

@@ -2,7 +2,7 @@
 
 Granian parses HTTP in Rust and hands each request to ``kaoping.wsgi:application`` in a pool of
 Python threads per worker process. Defaults suit one machine: a worker per CPU core (Python
-runs one thread at a time per process) and 8 threads per worker (requests waiting for the
+runs one thread at a time per process) and 4 threads per worker (requests waiting for the
 database let others run). Access logging stays off: a ballot page's URL carries its token
 (docs/deploy.md). Measured on 2 cores with PostgreSQL on the same machine, 200 voters casting
 ballots at once: ``bench/ballots.py``.
@@ -36,7 +36,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--workers", type=int, default=os.cpu_count() or 1, help="工作进程数（默认：CPU 核数）"
         )
-        parser.add_argument("--threads", type=int, default=8, help="每个工作进程的线程数")
+        parser.add_argument("--threads", type=int, default=4, help="每个工作进程的线程数")
         parser.add_argument("--backlog", type=int, default=2048, help="等待接受的连接数上限")
         parser.add_argument(
             "--access-log",
