@@ -432,7 +432,7 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--baseline-seconds", type=float, default=20)
-    parser.add_argument("--tokens", type=int, default=30_000)
+    parser.add_argument("--tokens", type=int, default=60_000)
     parser.add_argument("--targets", type=int, default=8)
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="server workers (one per core)"
