@@ -502,19 +502,25 @@ def _use_shard() -> int:
     return random.randrange(USE_SHARDS)  # noqa: S311 - spreads lock waits, not a secret
 
 
-def _count_use_sql(appraisal_id: int, now: dt.datetime) -> tuple[str, list[Any]]:
-    """One more use in this minute, in one statement without a lock over the table: insert the
-    row of the minute and a random shard, or add one to it (``ON CONFLICT … DO UPDATE``:
-    PostgreSQL, SQLite ≥ 3.24)."""
-    minute = connection.ops.adapt_datetimefield_value(_minute(now))
-    table = TokenUse._meta.db_table
+def _increment_sql(model: type[Any], keys: tuple[str, ...], returning: bool = False) -> str:
+    """Add one to the ``count`` of ``model``'s row with the given key columns, inserting it
+    with 1 if there is none: one statement, no lock over the table (``ON CONFLICT … DO
+    UPDATE``: PostgreSQL, SQLite ≥ 3.24). Parameters: the key values, in order."""
     qn = connection.ops.quote_name
+    table, count = qn(model._meta.db_table), qn("count")
+    columns = ", ".join(qn(k) for k in keys)
     sql = (
-        f"INSERT INTO {qn(table)} ({qn('appraisal_id')}, {qn('minute')}, {qn('shard')}, "  # noqa: S608
-        f"{qn('count')}) VALUES (%s, %s, %s, 1) "
-        f"ON CONFLICT ({qn('appraisal_id')}, {qn('minute')}, {qn('shard')}) "
-        f"DO UPDATE SET {qn('count')} = {qn(table)}.{qn('count')} + 1"
+        f"INSERT INTO {table} ({columns}, {count}) "  # noqa: S608 - names, not values
+        f"VALUES ({', '.join(['%s'] * len(keys))}, 1) ON CONFLICT ({columns}) "
+        f"DO UPDATE SET {count} = {table}.{count} + 1"
     )
+    return sql + f" RETURNING {count}" if returning else sql
+
+
+def _count_use_sql(appraisal_id: int, now: dt.datetime) -> tuple[str, list[Any]]:
+    """One more use in this minute, on the row of the minute and a random shard."""
+    minute = connection.ops.adapt_datetimefield_value(_minute(now))
+    sql = _increment_sql(TokenUse, ("appraisal_id", "minute", "shard"))
     return sql, [appraisal_id, minute, _use_shard()]
 
 
@@ -1008,12 +1014,7 @@ def record_failed_lookup(ip: str | None, now: dt.datetime | None = None) -> int:
     earlier minutes are deleted on the way (only the current minute counts)."""
     now = now or timezone.now()
     client, minute = _guess_params(ip, now)
-    table, qn = FailedLookup._meta.db_table, connection.ops.quote_name
-    upsert = (
-        f"INSERT INTO {qn(table)} ({qn('client')}, {qn('minute')}, {qn('count')}) "  # noqa: S608
-        f"VALUES (%s, %s, 1) ON CONFLICT ({qn('client')}, {qn('minute')}) "
-        f"DO UPDATE SET {qn('count')} = {qn(table)}.{qn('count')} + 1 RETURNING {qn('count')}"
-    )
+    upsert = _increment_sql(FailedLookup, ("client", "minute"), returning=True)
 
     def work() -> int:
         with transaction.atomic():
