@@ -81,11 +81,20 @@ def ballot_questions(campaign: Campaign, rater_group: str) -> list[dict[str, Any
 
 
 def grade_questions(appraisal: Appraisal) -> list[dict[str, Any]]:
-    return [q for q in appraisal.questions if q.get("kind") == GRADE]
+    return grade_questions_in(appraisal.questions)
 
 
 def has_comment(appraisal: Appraisal) -> bool:
-    return any(q.get("kind") == "comment" for q in appraisal.questions)
+    return has_comment_in(appraisal.questions)
+
+
+def grade_questions_in(questions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The questions answered with a grade, of a design's question list."""
+    return [q for q in questions if q.get("kind") == GRADE]
+
+
+def has_comment_in(questions: list[dict[str, Any]]) -> bool:
+    return any(q.get("kind") == COMMENT for q in questions)
 
 
 def _clean_group(rater_group: str) -> str:

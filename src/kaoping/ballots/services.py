@@ -393,11 +393,11 @@ def _clean_rows(
     answers: Mapping[Any, Mapping[str, Any]],
     target_ids: list[int],
 ) -> list[AnswerRow]:
-    questions = [q for q in all_questions if q.get("kind") == design.GRADE]
-    comment = any(q.get("kind") == design.COMMENT for q in all_questions)
+    questions = design.grade_questions_in(all_questions)
+    comment = design.has_comment_in(all_questions)
     by_target = {str(k): v for k, v in answers.items()}
     errors: dict[str, str] = {}
-    if len(by_target) > len(target_ids) or not set(by_target) <= {str(t) for t in target_ids}:
+    if not set(by_target) <= {str(t) for t in target_ids}:
         errors["targets"] = "答卷中有不属于本测评的考核对象"
     rows: list[AnswerRow] = []
     for target_id in target_ids:
@@ -496,23 +496,27 @@ def _minute(now: dt.datetime) -> dt.datetime:
 
 # A minute's TokenUse count is spread over this many rows (``models.TokenUse``).
 USE_SHARDS = 16
+_USE_KEYS = ("appraisal_id", "minute", "shard")
 
 
 def _use_shard() -> int:
     return random.randrange(USE_SHARDS)  # noqa: S311 - spreads lock waits, not a secret
 
 
-def _increment_sql(model: type[Any], keys: tuple[str, ...], returning: bool = False) -> str:
+def _increment_sql(
+    model: type[Any], keys: tuple[str, ...], *, row: str | None = None, returning: bool = False
+) -> str:
     """Add one to the ``count`` of ``model``'s row with the given key columns, inserting it
     with 1 if there is none: one statement, no lock over the table (``ON CONFLICT … DO
-    UPDATE``: PostgreSQL, SQLite ≥ 3.24). Parameters: the key values, in order."""
+    UPDATE``: PostgreSQL, SQLite ≥ 3.24). Parameters: the key values, in order — or ``row``,
+    the SQL giving the keys and the 1 (e.g. a ``SELECT`` inside a larger statement)."""
     qn = connection.ops.quote_name
     table, count = qn(model._meta.db_table), qn("count")
     columns = ", ".join(qn(k) for k in keys)
+    row = row or f"VALUES ({', '.join(['%s'] * len(keys))}, 1)"
     sql = (
-        f"INSERT INTO {table} ({columns}, {count}) "  # noqa: S608 - names, not values
-        f"VALUES ({', '.join(['%s'] * len(keys))}, 1) ON CONFLICT ({columns}) "
-        f"DO UPDATE SET {count} = {table}.{count} + 1"
+        f"INSERT INTO {table} ({columns}, {count}) {row} "  # noqa: S608 - names, not values
+        f"ON CONFLICT ({columns}) DO UPDATE SET {count} = {table}.{count} + 1"
     )
     return sql + f" RETURNING {count}" if returning else sql
 
@@ -520,7 +524,7 @@ def _increment_sql(model: type[Any], keys: tuple[str, ...], returning: bool = Fa
 def _count_use_sql(appraisal_id: int, now: dt.datetime) -> tuple[str, list[Any]]:
     """One more use in this minute, on the row of the minute and a random shard."""
     minute = connection.ops.adapt_datetimefield_value(_minute(now))
-    sql = _increment_sql(TokenUse, ("appraisal_id", "minute", "shard"))
+    sql = _increment_sql(TokenUse, _USE_KEYS)
     return sql, [appraisal_id, minute, _use_shard()]
 
 
@@ -583,10 +587,10 @@ def _cast_sql(key: str) -> str:
     unused, not voided, of the given appraisal, and that appraisal takes votes now (open, its
     campaign in 测评, inside its window; its row share-locked, so a concurrent close waits for
     this ballot and ballots after the close see it closed) and the client is under the
-    guessing limit (``find_token``); the ballot row is inserted only if
-    the token was consumed, and the answers (from one JSON array) only with the ballot. One statement is
-    one transaction: all of it is stored, or none of it. Its row count is the number of answers
-    stored: 0 when the token was not consumed."""
+    guessing limit (``find_token``). The ballot row is inserted only if the token was consumed;
+    the turnout count and the answers (from one JSON array) only with the ballot. One statement
+    is one transaction: all of it is stored, or none of it. Its row count is the number of
+    answers stored: 0 when the token was not consumed."""
     sql = _CAST_SQL.get(key)
     if sql is None:
         if key not in ("id", "token_hash", "short_hash"):
@@ -595,7 +599,9 @@ def _cast_sql(key: str) -> str:
         token, appraisal = qn(Token._meta.db_table), qn(Appraisal._meta.db_table)
         campaign, failed = qn(Campaign._meta.db_table), qn(FailedLookup._meta.db_table)
         ballot, answer = qn(Ballot._meta.db_table), qn(BallotAnswer._meta.db_table)
-        use = qn(TokenUse._meta.db_table)
+        count_use = _increment_sql(
+            TokenUse, _USE_KEYS, row="SELECT %(appraisal)s, %(minute)s, %(shard)s, 1 FROM stored"
+        )
         sql = _CAST_SQL[key] = (
             f"WITH consumed AS (UPDATE {token} SET {qn('used')} = true "  # noqa: S608
             f"WHERE {qn(key)} = %(key)s AND {qn('appraisal_id')} = %(appraisal)s "
@@ -614,11 +620,7 @@ def _cast_sql(key: str) -> str:
             f"{qn('cast_on')}, {qn('source')}) "
             f"SELECT gen_random_uuid(), %(appraisal)s, %(day)s, %(source)s FROM consumed "
             f"RETURNING {qn('id')}), "
-            f"counted AS (INSERT INTO {use} ({qn('appraisal_id')}, {qn('minute')}, "
-            f"{qn('shard')}, {qn('count')}) "
-            f"SELECT %(appraisal)s, %(minute)s, %(shard)s, 1 FROM stored "
-            f"ON CONFLICT ({qn('appraisal_id')}, {qn('minute')}, {qn('shard')}) "
-            f"DO UPDATE SET {qn('count')} = {use}.{qn('count')} + 1) "
+            f"counted AS ({count_use}) "
             f"INSERT INTO {answer} ({qn('id')}, {qn('ballot_id')}, {qn('target_id')}, "
             f"{qn('question')}, {qn('grade')}, {qn('comment')}) "
             f"SELECT gen_random_uuid(), stored.{qn('id')}, "
